@@ -1,0 +1,3 @@
+from pesabox.cli.main import main
+
+main()

@@ -1,0 +1,64 @@
+"""Ledger account kinds, their codes and bounds.
+
+Every balance is `credits_posted - debits_posted`. Wallets and organisation accounts hold
+what the platform owes their owners, so they are credited when money arrives. The float
+account issues e-money: it is debited when a wallet is funded and runs negative by exactly
+the e-money in circulation, which is why all balances together always sum to zero.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class AccountKind(StrEnum):
+    CUSTOMER_WALLET = "customer_wallet"
+    BONGA_POINTS = "bonga_points"
+    ORG_UTILITY = "org_utility"
+    ORG_WORKING = "org_working"
+    ORG_CHARGES_PAID = "org_charges_paid"
+    PLATFORM_REVENUE = "platform_revenue"
+    BANK_SETTLEMENT = "bank_settlement"
+    FLOAT = "float"
+    SUSPENSE = "suspense"
+
+
+@dataclass(frozen=True, slots=True)
+class AccountSpec:
+    code: str
+    kind: AccountKind
+    owner: str
+    # None: unbounded on that side.
+    min_balance_cents: int | None
+    max_balance_cents: int | None
+
+
+def customer_wallet(msisdn: str, *, max_balance_cents: int) -> AccountSpec:
+    return AccountSpec(f"wallet:{msisdn}", AccountKind.CUSTOMER_WALLET, msisdn, 0, max_balance_cents)
+
+
+def org_utility(shortcode: str) -> AccountSpec:
+    # C2B and STK payments land here, and B2C pays out of it; it may not go negative.
+    return AccountSpec(f"utility:{shortcode}", AccountKind.ORG_UTILITY, shortcode, 0, None)
+
+
+def org_working(shortcode: str) -> AccountSpec:
+    return AccountSpec(f"working:{shortcode}", AccountKind.ORG_WORKING, shortcode, 0, None)
+
+
+def org_charges_paid(shortcode: str) -> AccountSpec:
+    # Charges owed to Safaricom accrue here and may run negative until settled.
+    return AccountSpec(f"charges:{shortcode}", AccountKind.ORG_CHARGES_PAID, shortcode, None, None)
+
+
+def org_accounts(shortcode: str) -> list[AccountSpec]:
+    return [org_utility(shortcode), org_working(shortcode), org_charges_paid(shortcode)]
+
+
+PLATFORM_REVENUE = AccountSpec(
+    "platform:revenue", AccountKind.PLATFORM_REVENUE, "platform", None, None
+)
+FLOAT = AccountSpec("platform:float", AccountKind.FLOAT, "platform", None, None)
+SUSPENSE = AccountSpec("platform:suspense", AccountKind.SUSPENSE, "platform", None, None)
+PLATFORM_ACCOUNTS = [PLATFORM_REVENUE, FLOAT, SUSPENSE]

@@ -1,0 +1,71 @@
+"""Settings, read from `PESABOX_*` environment variables (no import-time globals)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PESABOX_", extra="ignore")
+
+    database_url: str = "sqlite:///./pesabox.db"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    environment: Literal["sandbox", "production"] = "sandbox"
+
+    # How long the simulated customer takes to answer a prompt by default.
+    customer_delay_s: float = 0.0
+    # How long an unanswered STK prompt stays on the handset before it gives up (1037).
+    stk_prompt_timeout_s: float = 60.0
+    # A second push to a subscriber within this window of a pending one is refused.
+    access_token_lifetime_s: int = 3600
+
+    # "https://shop.example=>http://127.0.0.1:5000" rules, separated by commas.
+    callback_rewrite: str = ""
+    callback_timeout_s: float = 10.0
+    callback_max_attempts: int = 6
+    callback_backoff_base_s: float = 1.0
+    callback_backoff_cap_s: float = 300.0
+    callback_concurrency: int = 64
+
+    # Group commit: how many queued writes one database transaction may hold.
+    writer_batch_max: int = 512
+    # How often the background loops look for due work that another process wrote.
+    poll_interval_s: float = 0.2
+    # Run the callback worker and timers inside `serve` (off when a separate `worker` runs).
+    run_background: bool = True
+
+    log_level: str = "info"
+    max_body_bytes: int = 64 * 1024
+
+    @field_validator("database_url")
+    @classmethod
+    def _normalise_postgres(cls, value: str) -> str:
+        # psycopg 3 is the one PostgreSQL driver; accept the short URL forms people paste.
+        for prefix in ("postgres://", "postgresql://"):
+            if value.startswith(prefix):
+                return "postgresql+psycopg://" + value[len(prefix) :]
+        return value
+
+    def rewrite_rules(self) -> list[tuple[str, str]]:
+        rules = []
+        for raw in self.callback_rewrite.split(","):
+            if "=>" in raw:
+                source, target = raw.split("=>", 1)
+                rules.append((source.strip(), target.strip()))
+        return rules
+
+    is_sqlite: bool = Field(default=False, exclude=True)
+
+    def model_post_init(self, __context: object) -> None:
+        self.is_sqlite = self.database_url.startswith("sqlite")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,283 @@
+"""Every table, as SQLAlchemy Core objects on one MetaData. Times are epoch seconds (float).
+
+Ledger tables (`accounts`, `transfers`) follow one rule: transfers are never updated or
+deleted, and an account's running totals change only in the db transaction that appends
+the transfer that moves them.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata = MetaData(naming_convention=NAMING)
+
+# --- integrators ------------------------------------------------------------------------
+
+apps = Table(
+    "apps",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(100), nullable=False),
+    Column("consumer_key", String(64), nullable=False, unique=True),
+    Column("secret_digest", String(128), nullable=False),
+    # Comma-separated product names (`mpesa_express`, `c2b`, ...): what the app may call.
+    Column("products", String(500), nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+access_tokens = Table(
+    "access_tokens",
+    metadata,
+    Column("token", String(64), primary_key=True),
+    Column("app_id", Integer, ForeignKey("apps.id"), nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+# --- parties ----------------------------------------------------------------------------
+
+customers = Table(
+    "customers",
+    metadata,
+    Column("msisdn", String(12), primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("pin_digest", String(128), nullable=False),
+    Column("status", String(16), nullable=False, server_default="active"),
+    Column("created_at", Float, nullable=False),
+)
+
+organisations = Table(
+    "organisations",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("created_at", Float, nullable=False),
+)
+
+shortcodes = Table(
+    "shortcodes",
+    metadata,
+    Column("shortcode", String(10), primary_key=True),
+    Column("organisation_id", Integer, ForeignKey("organisations.id"), nullable=False),
+    # paybill | till | store (a till's head office, the number STK pushes use)
+    Column("kind", String(10), nullable=False),
+    Column("name", String(100), nullable=False),
+    # The Lipa Na M-Pesa Online passkey; only shortcodes enabled for STK have one.
+    Column("passkey", String(128), nullable=True),
+    # For a till: the store (head office) shortcode it belongs to.
+    Column("store_shortcode", String(10), nullable=True),
+    # Who pays the transaction fee: customer_bouquet | business_bouquet | mgao | mauzo.
+    Column("tariff_profile", String(20), nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+initiators = Table(
+    "initiators",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("shortcode", String(10), ForeignKey("shortcodes.shortcode"), nullable=False),
+    Column("username", String(64), nullable=False),
+    Column("password_digest", String(128), nullable=False),
+    Column("roles", String(500), nullable=False),
+    Column("created_at", Float, nullable=False),
+    UniqueConstraint("shortcode", "username", name="uq_initiators_shortcode_username"),
+)
+
+# --- ledger -----------------------------------------------------------------------------
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    # Stable name, e.g. `wallet:254708374149`, `utility:174379`, `platform:revenue`.
+    Column("code", String(64), nullable=False, unique=True),
+    Column("kind", String(24), nullable=False),
+    Column("owner", String(32), nullable=False),
+    Column("debits_posted", BigInteger, nullable=False, server_default=text("0")),
+    Column("credits_posted", BigInteger, nullable=False, server_default=text("0")),
+    Column("debits_pending", BigInteger, nullable=False, server_default=text("0")),
+    Column("credits_pending", BigInteger, nullable=False, server_default=text("0")),
+    # Bounds on credits - debits; NULL means unbounded on that side.
+    Column("min_balance_cents", BigInteger, nullable=True),
+    Column("max_balance_cents", BigInteger, nullable=True),
+    Column("created_at", Float, nullable=False),
+)
+
+transfers = Table(
+    "transfers",
+    metadata,
+    # Chosen by the caller, derived from the business transaction: a replay finds it.
+    Column("id", String(80), primary_key=True),
+    Column("debit_account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("credit_account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("amount_cents", BigInteger, nullable=False),
+    # posted | pending | post_pending | void_pending
+    Column("phase", String(16), nullable=False),
+    # For post_pending / void_pending: the reservation it resolves, at most once.
+    Column("pending_id", String(80), ForeignKey("transfers.id"), nullable=True, unique=True),
+    # The business transaction (e.g. a CheckoutRequestID) these transfers belong to.
+    Column("transaction_id", String(80), nullable=True),
+    # principal | fee | funding | reversal
+    Column("purpose", String(16), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Index("ix_transfers_transaction_id", "transaction_id"),
+    Index("ix_transfers_debit_account_id", "debit_account_id"),
+    Index("ix_transfers_credit_account_id", "credit_account_id"),
+)
+
+daily_totals = Table(
+    "daily_totals",
+    metadata,
+    Column("account_id", Integer, ForeignKey("accounts.id"), primary_key=True),
+    Column("day", String(10), primary_key=True),
+    Column("debits_cents", BigInteger, nullable=False),
+)
+
+# --- business transactions ---------------------------------------------------------------
+
+stk_requests = Table(
+    "stk_requests",
+    metadata,
+    Column("checkout_request_id", String(64), primary_key=True),
+    Column("merchant_request_id", String(64), nullable=False, unique=True),
+    Column("app_id", Integer, ForeignKey("apps.id"), nullable=False),
+    Column("business_shortcode", String(10), nullable=False),
+    Column("party_b", String(10), nullable=False),
+    Column("transaction_type", String(32), nullable=False),
+    Column("msisdn", String(12), nullable=False),
+    Column("party_a", String(20), nullable=False),
+    Column("amount_cents", BigInteger, nullable=False),
+    Column("account_reference", String(64), nullable=False),
+    Column("description", String(64), nullable=False),
+    Column("callback_url", Text, nullable=False),
+    # pending | completed | failed
+    Column("status", String(12), nullable=False),
+    # What the simulated customer will do if nobody acts on the handset first.
+    Column("planned_action", String(16), nullable=False),
+    Column("planned_result_code", Integer, nullable=True),
+    Column("due_at", Float, nullable=True),
+    Column("expires_at", Float, nullable=False),
+    Column("callback_mode", String(12), nullable=False, server_default="deliver"),
+    Column("callback_fail_times", Integer, nullable=False, server_default=text("0")),
+    Column("callback_delay_s", Float, nullable=False, server_default=text("0")),
+    Column("result_code", Integer, nullable=True),
+    Column("result_desc", String(200), nullable=True),
+    Column("receipt", String(10), nullable=True, unique=True),
+    Column("created_at", Float, nullable=False),
+    Column("completed_at", Float, nullable=True),
+    # One pending prompt per subscriber: the database enforces M-Pesa's subscriber lock.
+    Index(
+        "uq_stk_requests_pending_msisdn",
+        "msisdn",
+        unique=True,
+        sqlite_where=text("status = 'pending'"),
+        postgresql_where=text("status = 'pending'"),
+    ),
+    Index("ix_stk_requests_status_due_at", "status", "due_at"),
+)
+
+sms_messages = Table(
+    "sms_messages",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("msisdn", String(12), nullable=False),
+    Column("sender", String(20), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Index("ix_sms_messages_msisdn", "msisdn"),
+)
+
+# --- sandbox ----------------------------------------------------------------------------
+
+scenarios = Table(
+    "scenarios",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(64), nullable=False),
+    Column("msisdn", String(12), nullable=True),
+    Column("amount_cents", BigInteger, nullable=True),
+    # accept | decline | ignore | wrong_pin | expire | push_error | result
+    Column("action", String(16), nullable=False),
+    Column("result_code", Integer, nullable=True),
+    Column("delay_s", Float, nullable=True),
+    # deliver | never | fail | slow
+    Column("callback_mode", String(12), nullable=False),
+    Column("callback_fail_times", Integer, nullable=False, server_default=text("0")),
+    Column("callback_delay_s", Float, nullable=False, server_default=text("0")),
+    Column("description", String(200), nullable=False),
+    # builtin (seeded) | runtime (set through the control API); runtime rules win.
+    Column("source", String(10), nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+sandbox_state = Table(
+    "sandbox_state",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", String(200), nullable=False),
+)
+
+# --- callbacks --------------------------------------------------------------------------
+
+callbacks = Table(
+    "callbacks",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    # The business transaction it reports on (CheckoutRequestID for STK).
+    Column("transaction_id", String(80), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("url", Text, nullable=False),
+    Column("payload", Text, nullable=False),
+    # pending | delivered | failed | suppressed
+    Column("status", String(12), nullable=False),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("max_attempts", Integer, nullable=False),
+    Column("next_attempt_at", Float, nullable=False),
+    # A worker owns a claimed row until this time; a crashed worker's claim lapses.
+    Column("claimed_until", Float, nullable=True),
+    # Scenario behaviour: answer the first N attempts with a failure; hold each POST back.
+    Column("fail_first", Integer, nullable=False, server_default=text("0")),
+    Column("delay_s", Float, nullable=False, server_default=text("0")),
+    Column("created_at", Float, nullable=False),
+    Column("delivered_at", Float, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Index("ix_callbacks_status_next_attempt_at", "status", "next_attempt_at"),
+    Index("ix_callbacks_transaction_id", "transaction_id"),
+)
+
+callback_attempts = Table(
+    "callback_attempts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("callback_id", Integer, ForeignKey("callbacks.id"), nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("target_url", Text, nullable=False),
+    Column("started_at", Float, nullable=False),
+    Column("latency_ms", Float, nullable=False),
+    Column("status_code", Integer, nullable=True),
+    Column("response_excerpt", String(512), nullable=True),
+    Column("error", Text, nullable=True),
+    # delivered | retry | give_up
+    Column("outcome", String(12), nullable=False),
+    UniqueConstraint("callback_id", "attempt", name="uq_callback_attempts_callback_id_attempt"),
+)
