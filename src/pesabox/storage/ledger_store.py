@@ -117,6 +117,18 @@ class LedgerStore:
             raise InvariantViolation(f"no ledger account {code}")
         return found
 
+    def balance_cents(self, conn: Connection, code: str) -> int:
+        row = conn.execute(
+            select(accounts.c.credits_posted, accounts.c.debits_posted).where(
+                accounts.c.id == self.account_id(conn, code)
+            )
+        ).one()
+        return int(row.credits_posted - row.debits_posted)
+
+    def forget(self) -> None:
+        """Drop cached ids; called after a rollback that may have undone new accounts."""
+        self._ids.clear()
+
     # --- postings ---------------------------------------------------------------------
 
     def post(
@@ -184,6 +196,8 @@ class LedgerStore:
             and row["amount_cents"] == request.amount_cents
             and row["phase"] == request.phase
             and row["pending_id"] == request.pending_id
+            and row["purpose"] == request.purpose
+            and row["transaction_id"] == request.transaction_id
         )
 
     def _check_pending_targets(
@@ -193,13 +207,23 @@ class LedgerStore:
             if request.pending_id is None:
                 continue
             target = conn.execute(
-                select(transfers.c.phase, transfers.c.amount_cents).where(
-                    transfers.c.id == request.pending_id
-                )
+                select(
+                    transfers.c.phase,
+                    transfers.c.amount_cents,
+                    transfers.c.debit_account_id,
+                    transfers.c.credit_account_id,
+                ).where(transfers.c.id == request.pending_id)
             ).first()
             if target is None or target.phase != Phase.PENDING:
                 return PostingStatus.PENDING_NOT_FOUND
-            if target.amount_cents != request.amount_cents:
+            # Resolving releases the reservation from the request's accounts, so they must be
+            # the reservation's own: otherwise one account's pending totals go negative and the
+            # other's reservation is never released.
+            if (
+                target.amount_cents != request.amount_cents
+                or target.debit_account_id != self.account_id(conn, request.debit_account)
+                or target.credit_account_id != self.account_id(conn, request.credit_account)
+            ):
                 return PostingStatus.EXISTS_WITH_DIFFERENT_FIELDS
             resolved = conn.execute(
                 select(transfers.c.id).where(transfers.c.pending_id == request.pending_id)
@@ -248,10 +272,27 @@ class LedgerStore:
 
     @staticmethod
     def _apply_bounded(conn: Connection, account_id: int, move: _Move) -> bool:
-        if move.debit_pending < 0 or move.credit_pending < 0:
-            # Resolving a reservation: its bounds were checked when it was made.
-            LedgerStore._apply_unbounded(conn, account_id, move, sign=1)
+        # Releasing a reservation only loosens bounds (they were checked when it was made),
+        # so the release goes first, unchecked, and everything else the same linked posting
+        # moves on this account is checked against what is left. Checking nothing at all
+        # whenever a release was part of the move let a wallet go below its bound.
+        release = _Move(
+            debit_pending=min(move.debit_pending, 0), credit_pending=min(move.credit_pending, 0)
+        )
+        rest = _Move(
+            move.debit, move.credit, max(move.debit_pending, 0), max(move.credit_pending, 0)
+        )
+        releases = release != _Move()
+        if releases:
+            LedgerStore._apply_unbounded(conn, account_id, release, sign=1)
+        if LedgerStore._apply_checked(conn, account_id, rest):
             return True
+        if releases:
+            LedgerStore._apply_unbounded(conn, account_id, release, sign=-1)
+        return False
+
+    @staticmethod
+    def _apply_checked(conn: Connection, account_id: int, move: _Move) -> bool:
         if move.debit or move.credit:
             posted = conn.execute(
                 _MOVE_POSTED, {"id": account_id, "debit": move.debit, "credit": move.credit}

@@ -1,0 +1,53 @@
+"""The ASGI app: Daraja's routes under Daraja's paths, the sandbox under /sandbox/v1."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar, MediaType, get
+from litestar.exceptions import HTTPException
+from litestar.openapi import OpenAPIConfig
+
+from pesabox import __version__
+from pesabox.api.handlers import http_error_handler, pesa_error_handler, unexpected_error_handler
+from pesabox.api.routes.oauth import generate_token
+from pesabox.api.routes.sandbox import sandbox_router
+from pesabox.api.routes.stk import stk_push, stk_query
+from pesabox.core.platform import Platform
+from pesabox.errors import PesaError
+from pesabox.settings import Settings
+
+
+@get("/healthz", media_type=MediaType.JSON, include_in_schema=False)
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+def create_app(settings: Settings, *, platform: Platform | None = None) -> Litestar:
+    own_platform = platform or Platform(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        app.state.platform = own_platform
+        await own_platform.start(background=settings.run_background)
+        try:
+            yield
+        finally:
+            await own_platform.stop()
+
+    handlers: list[object] = [healthz, generate_token, stk_push, stk_query]
+    if settings.environment == "sandbox":
+        handlers.append(sandbox_router)
+    return Litestar(
+        route_handlers=handlers,  # type: ignore[arg-type]
+        lifespan=[lifespan],
+        exception_handlers={
+            PesaError: pesa_error_handler,
+            HTTPException: http_error_handler,
+            Exception: unexpected_error_handler,
+        },
+        openapi_config=OpenAPIConfig(title="pesabox", version=__version__, path="/docs"),
+        request_max_body_size=settings.max_body_bytes,
+        debug=False,
+    )

@@ -1,0 +1,226 @@
+"""`pesabox`: serve, worker, migrate, seed, apps, scenarios, ledger, stk."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import time
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from pesabox.cli.ledger import ledger_app
+from pesabox.cli.stk import stk_app
+from pesabox.domain.products import ALL_PRODUCTS, format_products, parse_products
+from pesabox.sandbox import fixtures
+from pesabox.sandbox.scenarios import Scenario
+from pesabox.security.credentials import new_consumer_credentials, secret_digest
+from pesabox.settings import Settings
+from pesabox.storage import apps_store, sandbox_store
+from pesabox.storage.db import make_engine, read_transaction, write_transaction
+from pesabox.storage.ledger_store import LedgerStore
+from pesabox.storage.migrate import upgrade_to_head
+
+app = typer.Typer(help="pesabox: M-Pesa's API platform and sandbox.", no_args_is_help=True)
+apps_app = typer.Typer(help="Integrator apps: consumer keys, secrets and products.")
+app.add_typer(apps_app, name="apps")
+app.add_typer(ledger_app, name="ledger")
+app.add_typer(stk_app, name="stk")
+console = Console()
+
+DatabaseOption = Annotated[
+    str | None, typer.Option("--database-url", help="Defaults to PESABOX_DATABASE_URL.")
+]
+
+
+def _settings(database_url: str | None = None) -> Settings:
+    if database_url:
+        os.environ["PESABOX_DATABASE_URL"] = database_url
+    return Settings()
+
+
+@app.command()
+def migrate(database_url: DatabaseOption = None) -> None:
+    """Upgrade the database to the newest schema."""
+    settings = _settings(database_url)
+    engine = make_engine(settings.database_url)
+    upgrade_to_head(engine)
+    engine.dispose()
+    console.print(f"migrated {settings.database_url}")
+
+
+@app.command()
+def seed(
+    database_url: DatabaseOption = None,
+    customers: Annotated[int, typer.Option(help="Also add N funded load-test customers.")] = 0,
+    print_credentials: Annotated[bool, typer.Option(help="Print the app and test values.")] = False,
+) -> None:
+    """Seed the sandbox: shortcodes, customers, scenarios and a ready app (idempotent)."""
+    from pesabox.sandbox.seed import seed as run_seed
+    from pesabox.sandbox.seed import seed_bulk_customers
+
+    settings = _settings(database_url)
+    engine = make_engine(settings.database_url)
+    upgrade_to_head(engine)
+    ledger = LedgerStore()
+    with write_transaction(engine) as conn:
+        credentials = run_seed(conn, now=time.time(), ledger=ledger)
+        added = seed_bulk_customers(conn, count=customers, now=time.time(), ledger=ledger)
+    engine.dispose()
+    console.print(f"seeded {settings.database_url}" + (f" (+{added} load customers)" if added else ""))
+    if print_credentials:
+        _print_credentials(settings, credentials.consumer_key, credentials.consumer_secret)
+
+
+def _print_credentials(settings: Settings, key: str, secret: str) -> None:
+    # Plain lines, never a table: a terminal must not truncate a secret people copy.
+    rows = (
+        ("Base URL", f"http://{settings.host}:{settings.port}"),
+        ("Consumer key", key),
+        ("Consumer secret", secret),
+        ("STK shortcode (PayBill)", "174379"),
+        ("STK shortcode (Buy Goods)", "store 174380, till 977380"),
+        ("Passkey", fixtures.SANDBOX_PASSKEY),
+        ("Test MSISDNs", "254708374149, 254708374150, 254722000000 (PIN 1234)"),
+        ("Scenario MSISDNs", "2547110000NN (see `pesabox scenarios`)"),
+        ("Initiator", f"{fixtures.INITIATOR_NAME} / {fixtures.INITIATOR_PASSWORD}"),
+    )
+    typer.echo("pesabox sandbox")
+    for label, value in rows:
+        typer.echo(f"  {label + ':':<28}{value}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Defaults to PESABOX_HOST.")] = None,
+    port: Annotated[int | None, typer.Option(help="Defaults to PESABOX_PORT.")] = None,
+    workers: Annotated[int | None, typer.Option(help="Processes; defaults to PESABOX_WORKERS.")] = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Serve the gateway (and, unless PESABOX_RUN_BACKGROUND=false, callbacks and timers)."""
+    import uvicorn
+
+    for name, value in (("HOST", host), ("PORT", port), ("WORKERS", workers)):
+        if value is not None:
+            os.environ[f"PESABOX_{name}"] = str(value)
+    settings = _settings(database_url)
+    engine = make_engine(settings.database_url)
+    upgrade_to_head(engine)
+    engine.dispose()
+    uvicorn.run(
+        "pesabox.api.asgi:create_from_env",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers if settings.workers > 1 else None,
+        loop="uvloop",
+        http="httptools",
+        log_level=settings.log_level,
+        access_log=False,
+        timeout_graceful_shutdown=10,
+    )
+
+
+@app.command()
+def worker(database_url: DatabaseOption = None) -> None:
+    """Run callback delivery and prompt timers without serving HTTP."""
+    from pesabox.core.platform import Platform
+
+    settings = _settings(database_url)
+
+    async def run() -> None:
+        platform = Platform(settings)
+        await platform.start(background=True)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        console.print("worker running; Ctrl-C to stop")
+        await stop.wait()
+        await platform.stop()
+
+    asyncio.run(run())
+
+
+@apps_app.command("create")
+def apps_create(
+    name: Annotated[str, typer.Option(help="A name for the app.")],
+    products: Annotated[
+        str, typer.Option(help="Comma-separated products.")
+    ] = format_products(ALL_PRODUCTS),
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Create an app; its secret is shown once and stored only as a digest."""
+    try:
+        chosen = parse_products(products)
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--products") from None
+    settings = _settings(database_url)
+    engine = make_engine(settings.database_url)
+    key, secret = new_consumer_credentials()
+    with write_transaction(engine) as conn:
+        if apps_store.find_app_by_name(conn, name) is not None:
+            raise typer.BadParameter(f"an app named {name!r} exists", param_hint="--name")
+        apps_store.insert_app(conn, name=name, consumer_key=key,
+                              secret_digest=secret_digest(secret), products=chosen,
+                              now=time.time())  # fmt: skip
+    engine.dispose()
+    result = {"name": name, "consumer_key": key, "consumer_secret": secret,
+              "products": sorted(chosen)}  # fmt: skip
+    if as_json:
+        typer.echo(json.dumps(result))
+        return
+    console.print(result)
+
+
+@apps_app.command("list")
+def apps_list(
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    database_url: DatabaseOption = None,
+) -> None:
+    """List apps (never their secrets)."""
+    engine = make_engine(_settings(database_url).database_url)
+    with read_transaction(engine) as conn:
+        rows = apps_store.list_apps(conn)
+    engine.dispose()
+    listed = [{"name": a.name, "consumer_key": a.consumer_key, "products": sorted(a.products),
+               "created_at": a.created_at} for a in rows]  # fmt: skip
+    if as_json:
+        typer.echo(json.dumps(listed))
+        return
+    table = Table("name", "consumer key", "products")
+    for item in listed:
+        table.add_row(str(item["name"]), str(item["consumer_key"]), ",".join(item["products"]))  # type: ignore[arg-type]
+    console.print(table)
+
+
+@app.command()
+def scenarios(
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    database_url: DatabaseOption = None,
+) -> None:
+    """List the scenario table: magic MSISDNs and amounts and what they do."""
+    engine = make_engine(_settings(database_url).database_url)
+    with read_transaction(engine) as conn:
+        rows: list[Scenario] = sandbox_store.load_scenarios(conn)
+    engine.dispose()
+    if as_json:
+        from pesabox.api.schemas.sandbox import scenario_out
+
+        typer.echo(json.dumps([scenario_out(s) for s in rows]))
+        return
+    table = Table("id", "msisdn", "amount", "action", "code", "callback", "description", "source")
+    for s in rows:
+        amount = str(s.amount_cents // 100) if s.amount_cents is not None else ""
+        table.add_row(str(s.id), s.msisdn or "", amount, str(s.action),
+                      str(s.result_code or ""), str(s.callback_mode), s.description, s.source)  # fmt: skip
+    console.print(table)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,90 @@
+"""One process's pesabox: the engine, the ledger writer, the services and the background
+loops, built from settings and shared by the HTTP app, the worker and the CLI."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from pesabox.callbacks.worker import CallbackDispatcher
+from pesabox.clock import SystemClock
+from pesabox.core.handset import HandsetService
+from pesabox.core.sandbox import SandboxService
+from pesabox.core.stk import StkService
+from pesabox.sandbox.runtime import SandboxRuntime
+from pesabox.security.oauth import AccessTokens
+from pesabox.settings import Settings
+from pesabox.storage.db import make_engine, read_transaction
+from pesabox.storage.ledger_store import LedgerStore
+from pesabox.storage.types import Engine
+from pesabox.storage.writer import LedgerWriter
+
+log = logging.getLogger(__name__)
+# Requests another process should have settled are left to it for this long first.
+_ORPHAN_GRACE_S = 1.0
+
+
+class Platform:
+    def __init__(self, settings: Settings, *, engine: Engine | None = None) -> None:
+        self.settings = settings
+        self.engine = engine or make_engine(settings.database_url)
+        self.clock = SystemClock()
+        self.runtime = SandboxRuntime(self.clock)
+        self.ledger = LedgerStore()
+        self.writer = LedgerWriter(
+            self.engine, batch_max=settings.writer_batch_max, on_rollback=self.ledger.forget
+        )
+        self.tokens = AccessTokens(
+            engine=self.engine,
+            writer=self.writer,
+            clock=self.clock,
+            lifetime_s=settings.access_token_lifetime_s,
+        )
+        self.dispatcher = CallbackDispatcher(
+            engine=self.engine, writer=self.writer, settings=settings, clock=self.clock
+        )
+        self.stk = StkService(
+            engine=self.engine,
+            writer=self.writer,
+            ledger=self.ledger,
+            clock=self.clock,
+            runtime=self.runtime,
+            settings=settings,
+            on_callback_written=self.dispatcher.notify,
+        )
+        self.handsets = HandsetService(engine=self.engine, stk=self.stk, clock=self.clock)
+        self.sandbox = SandboxService(platform=self)
+        self._sweeper: asyncio.Task[None] | None = None
+
+    async def start(self, *, background: bool) -> None:
+        await asyncio.to_thread(self.refresh)
+        if background:
+            await self.dispatcher.start()
+            self._sweeper = asyncio.create_task(self._sweep_forever(), name="stk-sweeper")
+
+    async def stop(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
+        await self.stk.drain()
+        await self.dispatcher.stop()
+        await self.writer.close()
+        self.engine.dispose()
+
+    def refresh(self) -> None:
+        with read_transaction(self.engine) as conn:
+            self.runtime.refresh(conn)
+
+    async def sweep_once(self, *, grace_s: float = _ORPHAN_GRACE_S) -> int:
+        await asyncio.to_thread(self.refresh)
+        return await self.stk.settle_due(grace_s=grace_s)
+
+    async def _sweep_forever(self) -> None:
+        while True:
+            try:
+                await self.sweep_once()
+            except Exception:
+                log.exception("sweep failed; trying again at the next tick")
+            await asyncio.sleep(self.settings.poll_interval_s)

@@ -1,0 +1,219 @@
+"""Settling an M-Pesa Express request: the customer's answer becomes a result, money moves
+on success, and the callback is written to the outbox in the same db transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from pesabox.callbacks import outbox
+from pesabox.clock import daraja_timestamp, eat_datetime, eat_day
+from pesabox.domain import accounts
+from pesabox.domain.ledger import PostingStatus, Purpose, TransferRequest
+from pesabox.domain.result_codes import StkResult, stk_description
+from pesabox.domain.rules import Limits, check_stk_amount, limits_on, stk_fees
+from pesabox.domain.stk_callback import stk_callback_payload
+from pesabox.ids import receipt_number
+from pesabox.money import cents_to_decimal_string
+from pesabox.sandbox.scenarios import Action, CallbackMode
+from pesabox.security.credentials import pin_matches
+from pesabox.storage import parties_store, stk_store
+from pesabox.storage.ledger_store import LedgerStore
+from pesabox.storage.types import Connection
+
+_FIXED_RESULTS = {
+    Action.DECLINE: StkResult.CANCELLED,
+    Action.IGNORE: StkResult.UNREACHABLE,
+    Action.WRONG_PIN: StkResult.WRONG_PIN,
+    Action.EXPIRE: StkResult.EXPIRED,
+    Action.PUSH_ERROR: StkResult.PUSH_ERROR,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Settlement:
+    checkout_request_id: str
+    result_code: int
+    receipt: str | None
+    callback_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class SettleContext:
+    ledger: LedgerStore
+    max_callback_attempts: int
+
+
+def settle_request(
+    conn: Connection,
+    context: SettleContext,
+    *,
+    checkout_request_id: str,
+    now: float,
+    action: Action | None = None,
+    pin: str | None = None,
+) -> Settlement | None:
+    """Settle one pending request; None when it is no longer pending (already settled)."""
+    record = stk_store.get_request(conn, checkout_request_id)
+    if record is None or record.status != stk_store.PENDING:
+        return None
+    if not stk_store.claim_for_settling(conn, checkout_request_id):
+        return None
+    chosen = action or Action(record.planned_action)
+    receipt: str | None = None
+    if chosen == Action.ACCEPT:
+        result_code, receipt = _pay(conn, context.ledger, record, pin=pin, now=now)
+    elif chosen == Action.RESULT:
+        result_code = record.planned_result_code or StkResult.SYSTEM_BUSY
+    else:
+        result_code = _FIXED_RESULTS[chosen]
+    description = stk_description(result_code)
+    stk_store.settle(
+        conn,
+        checkout_request_id,
+        result_code=result_code,
+        result_desc=description,
+        receipt=receipt,
+        now=now,
+    )
+    callback_id = _write_callback(
+        conn, context, record, result_code=result_code, receipt=receipt, now=now
+    )
+    return Settlement(checkout_request_id, result_code, receipt, callback_id)
+
+
+def _pay(
+    conn: Connection,
+    ledger: LedgerStore,
+    record: stk_store.StkRecord,
+    *,
+    pin: str | None,
+    now: float,
+) -> tuple[int, str | None]:
+    customer = parties_store.get_customer(conn, record.msisdn)
+    if customer is None or customer.status != "active":
+        return StkResult.UNREACHABLE, None
+    if pin is not None and not pin_matches(pin, customer.pin_digest):
+        return StkResult.WRONG_PIN, None
+    day = eat_datetime(now).date()
+    limits = limits_on(day)
+    refused = check_stk_amount(record.amount_cents, limits)
+    if refused is not None:
+        return refused, None
+    return _post_payment(conn, ledger, record, limits=limits, day=day, now=now)
+
+
+def _post_payment(
+    conn: Connection,
+    ledger: LedgerStore,
+    record: stk_store.StkRecord,
+    *,
+    limits: Limits,
+    day: date,
+    now: float,
+) -> tuple[int, str | None]:
+    shortcode = parties_store.get_shortcode(conn, record.party_b)
+    profile = shortcode.tariff_profile if shortcode else "customer_bouquet"
+    fees = stk_fees(amount_cents=record.amount_cents, tariff_profile=profile, day=day)
+    wallet = f"wallet:{record.msisdn}"
+    spent_cents = record.amount_cents + fees.customer_cents
+    if not ledger.add_daily_debit(
+        conn,
+        account_code=wallet,
+        day=eat_day(now),
+        amount_cents=spent_cents,
+        limit_cents=limits.max_daily_cents,
+    ):
+        return StkResult.DAILY_LIMIT, None
+    posting = ledger.post(conn, _transfers(record, fees.customer_cents, fees.business_cents), now=now)
+    if not posting.ok:
+        ledger.add_daily_debit(
+            conn, account_code=wallet, day=eat_day(now), amount_cents=-spent_cents,
+            limit_cents=limits.max_daily_cents,
+        )  # fmt: skip
+        if posting.status == PostingStatus.EXCEEDS_CREDIT_BOUND:
+            return StkResult.ABOVE_BALANCE_LIMIT, None
+        return StkResult.INSUFFICIENT_FUNDS, None
+    receipt = receipt_number(now)
+    _send_confirmation_sms(conn, ledger, record, receipt=receipt, fee_cents=fees.customer_cents,
+                           shortcode=shortcode, now=now)  # fmt: skip
+    return StkResult.SUCCESS, receipt
+
+
+def _transfers(
+    record: stk_store.StkRecord, customer_fee_cents: int, business_fee_cents: int
+) -> list[TransferRequest]:
+    key = record.checkout_request_id
+    wallet = f"wallet:{record.msisdn}"
+    transfers = [
+        TransferRequest(f"{key}:principal", wallet, accounts.org_utility(record.party_b).code,
+                        record.amount_cents, Purpose.PRINCIPAL, key),
+    ]  # fmt: skip
+    if customer_fee_cents:
+        transfers.append(
+            TransferRequest(f"{key}:customer-fee", wallet, accounts.PLATFORM_REVENUE.code,
+                            customer_fee_cents, Purpose.FEE, key)
+        )  # fmt: skip
+    if business_fee_cents:
+        charges = accounts.org_charges_paid(record.party_b).code
+        transfers.append(
+            TransferRequest(f"{key}:business-fee", charges, accounts.PLATFORM_REVENUE.code,
+                            business_fee_cents, Purpose.FEE, key)
+        )  # fmt: skip
+    return transfers
+
+
+def _send_confirmation_sms(
+    conn: Connection,
+    ledger: LedgerStore,
+    record: stk_store.StkRecord,
+    *,
+    receipt: str,
+    fee_cents: int,
+    shortcode: parties_store.ShortcodeRecord | None,
+    now: float,
+) -> None:
+    balance_cents = ledger.balance_cents(conn, f"wallet:{record.msisdn}")
+    moment = eat_datetime(now)
+    payee = shortcode.organisation_name if shortcode else record.party_b
+    body = (
+        f"{receipt} Confirmed. Ksh{cents_to_decimal_string(record.amount_cents)} sent to "
+        f"{payee} for account {record.account_reference} on {moment:%d/%m/%y} at "
+        f"{moment:%I:%M %p}. New M-PESA balance is Ksh{cents_to_decimal_string(balance_cents)}. "
+        f"Transaction cost, Ksh{cents_to_decimal_string(fee_cents)}."
+    )
+    parties_store.add_sms(conn, msisdn=record.msisdn, sender="MPESA", body=body, now=now)
+
+
+def _write_callback(
+    conn: Connection,
+    context: SettleContext,
+    record: stk_store.StkRecord,
+    *,
+    result_code: int,
+    receipt: str | None,
+    now: float,
+) -> int:
+    payload = stk_callback_payload(
+        merchant_request_id=record.merchant_request_id,
+        checkout_request_id=record.checkout_request_id,
+        result_code=result_code,
+        result_desc=stk_description(result_code),
+        amount_cents=record.amount_cents,
+        receipt=receipt,
+        transaction_date=daraja_timestamp(now),
+        phone_number=record.msisdn,
+    )
+    mode = CallbackMode(record.callback_mode)
+    return outbox.enqueue(
+        conn,
+        transaction_id=record.checkout_request_id,
+        kind="stk",
+        url=record.callback_url,
+        payload=payload,
+        now=now,
+        max_attempts=context.max_callback_attempts + record.callback_fail_times,
+        fail_first=record.callback_fail_times if mode == CallbackMode.FAIL else 0,
+        delay_s=record.callback_delay_s if mode == CallbackMode.SLOW else 0.0,
+        suppressed=mode == CallbackMode.NEVER,
+    )

@@ -1,0 +1,63 @@
+"""The sandbox's seeded world, as data: Daraja's public test values (daraja-api.md §20)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SANDBOX_PASSKEY = "bfb279f9aa9bdbcf158e97dd71a467cd2e0c893059b10f78e6b72ada1ed2c919"
+TEST_PIN = "1234"
+INITIATOR_NAME = "testapi"
+INITIATOR_PASSWORD = "Safaricom999!*!"
+DEFAULT_APP_NAME = "sandbox"
+BULK_MSISDN_PREFIX = "2547200"
+BULK_WALLET_SHILLINGS = 200_000
+
+
+@dataclass(frozen=True, slots=True)
+class ShortcodeFixture:
+    shortcode: str
+    organisation: str
+    kind: str
+    name: str
+    tariff_profile: str
+    passkey: str | None = None
+    store_shortcode: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerFixture:
+    msisdn: str
+    name: str
+    wallet_shillings: int
+
+
+SHORTCODES: tuple[ShortcodeFixture, ...] = (
+    ShortcodeFixture("174379", "Safaricom Daraja Sandbox", "paybill", "Lipa Na M-Pesa Online",
+                     "customer_bouquet", passkey=SANDBOX_PASSKEY),
+    ShortcodeFixture("174380", "Daraja Test Shop", "store", "Daraja Test Shop HQ",
+                     "mauzo", passkey=SANDBOX_PASSKEY),
+    ShortcodeFixture("977380", "Daraja Test Shop", "till", "Daraja Test Shop Till 1",
+                     "mauzo", store_shortcode="174380"),
+    ShortcodeFixture("600000", "Safaricom Daraja 000", "paybill", "Shortcode 2",
+                     "customer_bouquet"),
+    ShortcodeFixture("600977", "Safaricom Daraja 977", "paybill", "Shortcode 1 (C2B)",
+                     "business_bouquet"),
+    ShortcodeFixture("600996", "Safaricom Daraja 996", "paybill", "Shortcode 1 (B2C)",
+                     "customer_bouquet"),
+    ShortcodeFixture("600999", "Safaricom Daraja 999", "paybill", "Shortcode 1",
+                     "mgao"),
+)  # fmt: skip
+
+CUSTOMERS: tuple[CustomerFixture, ...] = (
+    CustomerFixture("254708374149", "John Doe", 100_000),
+    CustomerFixture("254708374150", "Jane Wanjiru", 50_000),
+    CustomerFixture("254722000000", "Peter Otieno", 20_000),
+    CustomerFixture("254722111111", "Mary Akinyi", 20_000),
+    CustomerFixture("254110000001", "Faith Chebet", 5_000),
+    # Too poor for most payments: the wallet balance, not a flag, gives result code 1.
+    CustomerFixture("254711000004", "Low Balance", 5),
+    *(
+        CustomerFixture(f"2547110000{n:02d}", f"Scenario Customer {n:02d}", 10_000)
+        for n in (1, 2, 3, 5, 6, 7, 8, 9, 10, 11)
+    ),
+)

@@ -1,0 +1,179 @@
+"""Seeding is idempotent: running it again adds only what is missing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, insert, select, update
+
+from pesabox.domain import accounts
+from pesabox.domain.ledger import Purpose, TransferRequest
+from pesabox.domain.products import ALL_PRODUCTS
+from pesabox.domain.rules import limits_on
+from pesabox.clock import eat_datetime
+from pesabox.money import shillings_to_cents
+from pesabox.sandbox import fixtures
+from pesabox.sandbox.scenarios import BUILTIN
+from pesabox.security.credentials import new_consumer_credentials, pin_digest, secret_digest
+from pesabox.storage import apps_store, sandbox_store
+from pesabox.storage.ledger_store import LedgerStore
+from pesabox.storage.tables import (
+    accounts as accounts_table,
+    customers,
+    initiators,
+    organisations,
+    shortcodes,
+    transfers,
+)
+from pesabox.storage.types import Connection
+
+APP_SECRET_STATE_KEY = "sandbox_app_secret"
+
+
+@dataclass(frozen=True, slots=True)
+class SandboxCredentials:
+    consumer_key: str
+    consumer_secret: str
+
+
+def seed(conn: Connection, *, now: float, ledger: LedgerStore) -> SandboxCredentials:
+    ledger.ensure_accounts(conn, accounts.PLATFORM_ACCOUNTS, now)
+    _seed_shortcodes(conn, ledger, now)
+    max_balance = limits_on(eat_datetime(now).date()).max_balance_cents
+    for customer in fixtures.CUSTOMERS:
+        _seed_customer(conn, ledger, customer, max_balance_cents=max_balance, now=now)
+    _seed_scenarios(conn, now)
+    return _seed_app(conn, now)
+
+
+def _seed_shortcodes(conn: Connection, ledger: LedgerStore, now: float) -> None:
+    for fixture in fixtures.SHORTCODES:
+        organisation_id = conn.execute(
+            select(organisations.c.id).where(organisations.c.name == fixture.organisation)
+        ).scalar()
+        if organisation_id is None:
+            organisation_id = conn.execute(
+                insert(organisations).values(name=fixture.organisation, created_at=now)
+            ).inserted_primary_key[0]  # type: ignore[index]
+        exists = conn.execute(
+            select(shortcodes.c.shortcode).where(shortcodes.c.shortcode == fixture.shortcode)
+        ).first()
+        if exists is None:
+            conn.execute(
+                insert(shortcodes).values(
+                    shortcode=fixture.shortcode, organisation_id=organisation_id,
+                    kind=fixture.kind, name=fixture.name, passkey=fixture.passkey,
+                    store_shortcode=fixture.store_shortcode,
+                    tariff_profile=fixture.tariff_profile, created_at=now,
+                )
+            )  # fmt: skip
+            conn.execute(
+                insert(initiators).values(
+                    shortcode=fixture.shortcode, username=fixtures.INITIATOR_NAME,
+                    password_digest=pin_digest(fixtures.INITIATOR_PASSWORD),
+                    roles="ORG B2C API initiator,Org B2B API Initiator,Balance Query ORG API,"
+                    "Transaction Status query ORG API,Org Reversals Initiator",
+                    created_at=now,
+                )
+            )  # fmt: skip
+        ledger.ensure_accounts(conn, accounts.org_accounts(fixture.shortcode), now)
+
+
+def _seed_customer(
+    conn: Connection,
+    ledger: LedgerStore,
+    customer: fixtures.CustomerFixture,
+    *,
+    max_balance_cents: int,
+    now: float,
+) -> None:
+    exists = conn.execute(
+        select(customers.c.msisdn).where(customers.c.msisdn == customer.msisdn)
+    ).first()
+    if exists is None:
+        conn.execute(
+            insert(customers).values(
+                msisdn=customer.msisdn, name=customer.name,
+                pin_digest=pin_digest(fixtures.TEST_PIN), created_at=now,
+            )
+        )  # fmt: skip
+    wallet = accounts.customer_wallet(customer.msisdn, max_balance_cents=max_balance_cents)
+    ledger.ensure_accounts(conn, [wallet], now)
+    # The funding transfer's id is fixed, so seeding twice never funds twice.
+    ledger.post(
+        conn,
+        [TransferRequest(f"seed:funding:{customer.msisdn}", accounts.FLOAT.code, wallet.code,
+                         shillings_to_cents(customer.wallet_shillings), Purpose.FUNDING)],
+        now=now,
+    )  # fmt: skip
+
+
+def _seed_scenarios(conn: Connection, now: float) -> None:
+    present = sandbox_store.builtin_names(conn)
+    for scenario in BUILTIN:
+        if scenario.name not in present:
+            sandbox_store.insert_scenario(conn, scenario, now=now)
+
+
+def _seed_app(conn: Connection, now: float) -> SandboxCredentials:
+    app = apps_store.find_app_by_name(conn, fixtures.DEFAULT_APP_NAME)
+    if app is not None:
+        # The sandbox keeps its default app's secret so `make run` can print it every time;
+        # apps made any other way keep only a digest.
+        secret = sandbox_store.read_state(conn, APP_SECRET_STATE_KEY) or "(not kept)"
+        return SandboxCredentials(app.consumer_key, secret)
+    key, secret = new_consumer_credentials()
+    apps_store.insert_app(
+        conn, name=fixtures.DEFAULT_APP_NAME, consumer_key=key,
+        secret_digest=secret_digest(secret), products=ALL_PRODUCTS, now=now,
+    )  # fmt: skip
+    sandbox_store.write_state(conn, APP_SECRET_STATE_KEY, secret)
+    return SandboxCredentials(key, secret)
+
+
+def bulk_msisdn(index: int) -> str:
+    return f"{fixtures.BULK_MSISDN_PREFIX}{index:05d}"
+
+
+def seed_bulk_customers(conn: Connection, *, count: int, now: float, ledger: LedgerStore) -> int:
+    """Add up to `count` funded load-test customers in a few statements; returns how many
+    were new. They share one PIN digest: deriving 60,000 PBKDF2 digests would take minutes."""
+    existing = conn.execute(
+        select(func.count()).select_from(customers).where(
+            customers.c.msisdn.like(f"{fixtures.BULK_MSISDN_PREFIX}%")
+        )
+    ).scalar_one()
+    if existing >= count:
+        return 0
+    msisdns = [bulk_msisdn(i) for i in range(existing, count)]
+    digest = pin_digest(fixtures.TEST_PIN)
+    amount = shillings_to_cents(fixtures.BULK_WALLET_SHILLINGS)
+    max_balance = limits_on(eat_datetime(now).date()).max_balance_cents
+    conn.execute(insert(customers), [
+        {"msisdn": m, "name": f"Load Customer {m[-5:]}", "pin_digest": digest, "created_at": now}
+        for m in msisdns
+    ])  # fmt: skip
+    conn.execute(insert(accounts_table), [
+        {"code": f"wallet:{m}", "kind": str(accounts.AccountKind.CUSTOMER_WALLET), "owner": m,
+         "credits_posted": amount, "min_balance_cents": 0, "max_balance_cents": max_balance,
+         "created_at": now}
+        for m in msisdns
+    ])  # fmt: skip
+    ids = dict(conn.execute(
+        select(accounts_table.c.code, accounts_table.c.id).where(
+            accounts_table.c.code.like(f"wallet:{fixtures.BULK_MSISDN_PREFIX}%")
+        )
+    ).tuples().all())  # fmt: skip
+    float_id = ledger.account_id(conn, accounts.FLOAT.code)
+    conn.execute(insert(transfers), [
+        {"id": f"seed:funding:{m}", "debit_account_id": float_id,
+         "credit_account_id": ids[f"wallet:{m}"], "amount_cents": amount, "phase": "posted",
+         "purpose": str(Purpose.FUNDING), "created_at": now}
+        for m in msisdns
+    ])  # fmt: skip
+    conn.execute(
+        update(accounts_table)
+        .where(accounts_table.c.id == float_id)
+        .values(debits_posted=accounts_table.c.debits_posted + amount * len(msisdns))
+    )
+    return len(msisdns)

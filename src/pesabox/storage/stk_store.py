@@ -1,0 +1,146 @@
+"""M-Pesa Express requests: one row per push, from the prompt to the result."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, select, update
+
+from pesabox.storage.tables import stk_requests
+
+PENDING = "pending"
+# Held only inside the db transaction that settles a request, so that two resolvers never
+# settle the same request twice.
+SETTLING = "settling"
+COMPLETED = "completed"
+FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class StkRecord:
+    checkout_request_id: str
+    merchant_request_id: str
+    app_id: int
+    business_shortcode: str
+    party_b: str
+    transaction_type: str
+    msisdn: str
+    party_a: str
+    amount_cents: int
+    account_reference: str
+    description: str
+    callback_url: str
+    status: str
+    planned_action: str
+    planned_result_code: int | None
+    due_at: float | None
+    expires_at: float
+    callback_mode: str
+    callback_fail_times: int
+    callback_delay_s: float
+    result_code: int | None
+    result_desc: str | None
+    receipt: str | None
+    created_at: float
+    completed_at: float | None
+
+
+def _record(row: Any) -> StkRecord:
+    return StkRecord(**row._mapping)
+
+
+def insert_request(conn: Connection, values: dict[str, Any]) -> None:
+    conn.execute(stk_requests.insert().values(**values))
+
+
+def has_pending(conn: Connection, msisdn: str) -> bool:
+    found = conn.execute(
+        select(stk_requests.c.checkout_request_id)
+        .where(stk_requests.c.msisdn == msisdn, stk_requests.c.status == PENDING)
+        .limit(1)
+    ).first()
+    return found is not None
+
+
+def get_request(conn: Connection, checkout_request_id: str) -> StkRecord | None:
+    row = conn.execute(
+        select(stk_requests).where(stk_requests.c.checkout_request_id == checkout_request_id)
+    ).first()
+    return _record(row) if row else None
+
+
+def pending_for_msisdn(conn: Connection, msisdn: str) -> list[StkRecord]:
+    rows = conn.execute(
+        select(stk_requests)
+        .where(stk_requests.c.msisdn == msisdn, stk_requests.c.status == PENDING)
+        .order_by(stk_requests.c.created_at)
+    )
+    return [_record(row) for row in rows]
+
+
+def recent_for_msisdn(conn: Connection, msisdn: str, *, limit: int) -> list[StkRecord]:
+    rows = conn.execute(
+        select(stk_requests)
+        .where(stk_requests.c.msisdn == msisdn)
+        .order_by(stk_requests.c.created_at.desc())
+        .limit(limit)
+    )
+    return [_record(row) for row in rows]
+
+
+def due_request_ids(conn: Connection, *, due_by: float, limit: int) -> list[str]:
+    rows = conn.execute(
+        select(stk_requests.c.checkout_request_id)
+        .where(stk_requests.c.status == PENDING, stk_requests.c.due_at <= due_by)
+        .order_by(stk_requests.c.due_at)
+        .limit(limit)
+    )
+    return [row.checkout_request_id for row in rows]
+
+
+def claim_for_settling(conn: Connection, checkout_request_id: str) -> bool:
+    result = conn.execute(
+        update(stk_requests)
+        .where(
+            stk_requests.c.checkout_request_id == checkout_request_id,
+            stk_requests.c.status == PENDING,
+        )
+        .values(status=SETTLING)
+    )
+    return bool(result.rowcount)
+
+
+def settle(
+    conn: Connection,
+    checkout_request_id: str,
+    *,
+    result_code: int,
+    result_desc: str,
+    receipt: str | None,
+    now: float,
+) -> None:
+    conn.execute(
+        update(stk_requests)
+        .where(stk_requests.c.checkout_request_id == checkout_request_id)
+        .values(
+            status=COMPLETED if result_code == 0 else FAILED,
+            result_code=result_code,
+            result_desc=result_desc,
+            receipt=receipt,
+            completed_at=now,
+            due_at=None,
+        )
+    )
+
+
+def replan(conn: Connection, checkout_request_id: str, *, action: str, due_at: float) -> bool:
+    result = conn.execute(
+        update(stk_requests)
+        .where(
+            stk_requests.c.checkout_request_id == checkout_request_id,
+            stk_requests.c.status == PENDING,
+        )
+        .values(planned_action=action, due_at=due_at)
+    )
+    return bool(result.rowcount)
