@@ -1,0 +1,1 @@
+"""Benchmark harness for pesabox: `python -m bench.run` (see docs/benchmark.md)."""

@@ -1,0 +1,201 @@
+"""The merchant's side of the benchmark: an HTTP server that takes Daraja callbacks.
+
+It answers every callback the way a well-behaved merchant does and counts them by
+CheckoutRequestID, so the harness can tell a delivered payment from a lost or duplicated one.
+Callbacks land in a named *bucket* (`POST /cb/<bucket>`) so that phases sharing one receiver
+never mix their counts.
+
+Run it as its own process (`python -m bench.receiver --port 0`): it prints `READY <port>` on
+stdout once it listens. The load generator reads what arrived from
+
+- `GET /stats/<bucket>`: totals (received, unique, duplicates, malformed, result codes);
+- `GET /events/<bucket>?after=N`: first-seen callbacks from position N on, as
+  `[[checkout_request_id, monotonic_arrival_s, result_code], ...]`. Arrival times come from
+  `time.monotonic()`, which on Linux is one system-wide clock, so another process on the
+  same host can subtract its own monotonic send times from them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+import time
+from collections import Counter
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import orjson
+from aiohttp import web
+
+T = TypeVar("T")
+
+# Pre-encoded: the reply is the same for every callback, so don't serialise it each time.
+ACCEPTED_BODY = orjson.dumps({"ResultCode": 0, "ResultDesc": "Accepted"})
+# Enough events per poll to keep up with thousands of callbacks/s at a 10 ms poll interval,
+# while keeping one response small.
+MAX_EVENTS_PER_POLL = 20_000
+
+
+@dataclass
+class Bucket:
+    """What one bucket has seen; `order` keeps first arrivals in arrival order for /events."""
+
+    seen: dict[str, int] = field(default_factory=dict)
+    order: list[tuple[str, float, int | None]] = field(default_factory=list)
+    received: int = 0
+    duplicates: int = 0
+    malformed: int = 0
+    result_codes: Counter[str] = field(default_factory=Counter)
+    first_at: float | None = None
+    last_at: float | None = None
+
+
+class CallbackTally:
+    """Counts callbacks per bucket; pure bookkeeping, no I/O, so it is easy to test."""
+
+    def __init__(self) -> None:
+        self.buckets: dict[str, Bucket] = {}
+
+    def bucket(self, name: str) -> Bucket:
+        found = self.buckets.get(name)
+        if found is None:
+            found = self.buckets[name] = Bucket()
+        return found
+
+    def record(self, name: str, checkout_id: str, result_code: int | None, at: float) -> bool:
+        """Count one callback; returns True the first time this CheckoutRequestID is seen."""
+        bucket = self.bucket(name)
+        bucket.received += 1
+        bucket.last_at = at
+        if bucket.first_at is None:
+            bucket.first_at = at
+        times = bucket.seen.get(checkout_id, 0)
+        bucket.seen[checkout_id] = times + 1
+        if times:
+            bucket.duplicates += 1
+            return False
+        bucket.result_codes[str(result_code)] += 1
+        bucket.order.append((checkout_id, at, result_code))
+        return True
+
+    def record_malformed(self, name: str) -> None:
+        bucket = self.bucket(name)
+        bucket.received += 1
+        bucket.malformed += 1
+
+    def stats(self, name: str) -> dict[str, Any]:
+        bucket = self.bucket(name)
+        return {
+            "received": bucket.received,
+            "unique": len(bucket.seen),
+            "duplicates": bucket.duplicates,
+            "duplicated_ids": sum(1 for n in bucket.seen.values() if n > 1),
+            "malformed": bucket.malformed,
+            "result_codes": dict(bucket.result_codes),
+            "first_at": bucket.first_at,
+            "last_at": bucket.last_at,
+        }
+
+    def events(self, name: str, after: int) -> list[tuple[str, float, int | None]]:
+        order = self.bucket(name).order
+        return order[after : after + MAX_EVENTS_PER_POLL]
+
+
+def parse_callback(body: bytes) -> tuple[str, int | None] | None:
+    """(CheckoutRequestID, ResultCode) of an STK callback body, or None if it is not one."""
+    try:
+        doc = orjson.loads(body)
+        callback = doc["Body"]["stkCallback"]
+        checkout_id = callback["CheckoutRequestID"]
+    except (orjson.JSONDecodeError, KeyError, TypeError):
+        return None
+    if not isinstance(checkout_id, str) or not checkout_id:
+        return None
+    code = callback.get("ResultCode")
+    return checkout_id, code if isinstance(code, int) else None
+
+
+TALLY = web.AppKey("tally", CallbackTally)
+
+
+def make_app(tally: CallbackTally | None = None) -> web.Application:
+    app = web.Application()
+    app[TALLY] = tally if tally is not None else CallbackTally()
+    app.router.add_post("/cb/{bucket}", _callback)
+    app.router.add_get("/stats/{bucket}", _stats)
+    app.router.add_get("/events/{bucket}", _events)
+    app.router.add_get("/healthz", _healthz)
+    return app
+
+
+async def _callback(request: web.Request) -> web.Response:
+    tally = request.app[TALLY]
+    name = request.match_info["bucket"]
+    parsed = parse_callback(await request.read())
+    if parsed is None:
+        tally.record_malformed(name)
+    else:
+        tally.record(name, parsed[0], parsed[1], time.monotonic())
+    # A merchant acknowledges even what it cannot parse: a non-200 would only make the
+    # server retry, which would show up as duplicates rather than as the real fault.
+    return web.Response(body=ACCEPTED_BODY, content_type="application/json")
+
+
+async def _stats(request: web.Request) -> web.Response:
+    tally = request.app[TALLY]
+    body = orjson.dumps(tally.stats(request.match_info["bucket"]))
+    return web.Response(body=body, content_type="application/json")
+
+
+async def _events(request: web.Request) -> web.Response:
+    tally = request.app[TALLY]
+    after = int(request.query.get("after", "0"))
+    body = orjson.dumps(tally.events(request.match_info["bucket"], after))
+    return web.Response(body=body, content_type="application/json")
+
+
+async def _healthz(_request: web.Request) -> web.Response:
+    return web.Response(body=b'{"status":"ok"}', content_type="application/json")
+
+
+async def serve(host: str, port: int) -> None:
+    runner = web.AppRunner(make_app(), access_log=None, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port, backlog=4096)
+    await site.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    # Handlers go in before READY: whoever waits for READY may send SIGTERM right after it.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    bound = runner.addresses[0][1]
+    print(f"READY {bound}", flush=True)
+    try:
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+
+
+def run_fast(main: Coroutine[Any, Any, T]) -> T:
+    """asyncio.run on uvloop when it is installed: it cuts aiohttp's per-request overhead."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(main)
+    return uvloop.run(main)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Callback receiver for the pesabox benchmark")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    args = parser.parse_args(argv)
+    run_fast(serve(args.host, args.port))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,120 @@
+"""The benchmark's callback receiver must count every callback once and flag repeats.
+
+Lost and duplicated callbacks are headline figures of the benchmark, so the receiver's
+bookkeeping is tested over a real loopback socket, the way the server reaches it.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import orjson
+import pytest
+from aiohttp import web
+from bench.receiver import CallbackTally, make_app, parse_callback
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def stk_callback(checkout_id: str, result_code: int = 0) -> bytes:
+    return orjson.dumps(
+        {
+            "Body": {
+                "stkCallback": {
+                    "MerchantRequestID": "29115-34620561-1",
+                    "CheckoutRequestID": checkout_id,
+                    "ResultCode": result_code,
+                    "ResultDesc": "The service request is processed successfully.",
+                    "CallbackMetadata": {"Item": [{"Name": "Amount", "Value": 1}]},
+                }
+            }
+        }
+    )
+
+
+@pytest.fixture
+async def receiver_url() -> AsyncIterator[str]:
+    runner = web.AppRunner(make_app(), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        await runner.cleanup()
+
+
+async def test_counts_unique_callbacks_and_duplicates_over_loopback(receiver_url: str) -> None:
+    async with aiohttp.ClientSession() as session:
+        for checkout_id, code in [("ws_CO_1", 0), ("ws_CO_2", 1032), ("ws_CO_1", 0)]:
+            async with session.post(
+                f"{receiver_url}/cb/e2e", data=stk_callback(checkout_id, code)
+            ) as response:
+                assert response.status == 200
+                assert orjson.loads(await response.read()) == {
+                    "ResultCode": 0,
+                    "ResultDesc": "Accepted",
+                }
+        async with session.post(f"{receiver_url}/cb/e2e", data=b"not json") as response:
+            assert response.status == 200
+        async with session.post(f"{receiver_url}/cb/other", data=stk_callback("x")) as response:
+            assert response.status == 200
+
+        async with session.get(f"{receiver_url}/stats/e2e") as response:
+            stats = orjson.loads(await response.read())
+        async with session.get(f"{receiver_url}/events/e2e", params={"after": "1"}) as response:
+            events = orjson.loads(await response.read())
+        async with session.get(f"{receiver_url}/stats/other") as response:
+            other = orjson.loads(await response.read())
+
+    assert stats["received"] == 4
+    assert stats["unique"] == 2
+    assert stats["duplicates"] == 1
+    assert stats["duplicated_ids"] == 1
+    assert stats["malformed"] == 1
+    assert stats["result_codes"] == {"0": 1, "1032": 1}
+    # /events lists first arrivals only, in order, from the cursor on.
+    assert [event[0] for event in events] == ["ws_CO_2"]
+    assert events[0][2] == 1032
+    # Buckets keep phases apart.
+    assert other["unique"] == 1 and other["duplicates"] == 0
+
+
+def test_tally_reports_first_sighting_only() -> None:
+    tally = CallbackTally()
+    assert tally.record("b", "id-1", 0, at=1.0) is True
+    assert tally.record("b", "id-1", 0, at=2.0) is False
+    assert tally.events("b", 0) == [("id-1", 1.0, 0)]
+    assert tally.stats("b")["last_at"] == 2.0
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"", b"[]", b'{"Body": {}}', b'{"Body": {"stkCallback": {"CheckoutRequestID": 7}}}'],
+)
+def test_parse_callback_rejects_what_is_not_an_stk_callback(body: bytes) -> None:
+    assert parse_callback(body) is None
+
+
+def test_receiver_process_announces_its_port() -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bench.receiver", "--port", "0"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert line.startswith(b"READY ")
+        assert int(line.split()[1]) > 0
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        if proc.stdout is not None:
+            proc.stdout.close()
+    assert proc.returncode == 0
