@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Router, delete, get, post
+from litestar.params import FromPath, FromQuery
 
 from pesabox.api.body import decode
 from pesabox.api.routes.common import AnyRequest, platform_of
@@ -21,25 +22,25 @@ def _settlement(settlement: Any) -> dict[str, Any]:
 
 
 @get("/handsets/{msisdn:str}")
-async def handset(request: AnyRequest, msisdn: str) -> dict[str, Any]:
+async def handset(request: AnyRequest, msisdn: FromPath[str]) -> dict[str, Any]:
     return await platform_of(request).handsets.view(msisdn)
 
 
 @post("/handsets/{msisdn:str}/prompts/{checkout_request_id:str}/accept", status_code=200)
-async def accept_prompt(request: AnyRequest, msisdn: str, checkout_request_id: str) -> dict[str, Any]:
+async def accept_prompt(request: AnyRequest, msisdn: FromPath[str], checkout_request_id: FromPath[str]) -> dict[str, Any]:
     entry = await decode(request, PinEntry)
     settlement = await platform_of(request).handsets.accept(msisdn, checkout_request_id, pin=entry.pin)
     return _settlement(settlement)
 
 
 @post("/handsets/{msisdn:str}/prompts/{checkout_request_id:str}/decline", status_code=200)
-async def decline_prompt(request: AnyRequest, msisdn: str, checkout_request_id: str) -> dict[str, Any]:
+async def decline_prompt(request: AnyRequest, msisdn: FromPath[str], checkout_request_id: FromPath[str]) -> dict[str, Any]:
     settlement = await platform_of(request).handsets.decline(msisdn, checkout_request_id)
     return _settlement(settlement)
 
 
 @post("/handsets/{msisdn:str}/prompts/{checkout_request_id:str}/ignore", status_code=200)
-async def ignore_prompt(request: AnyRequest, msisdn: str, checkout_request_id: str) -> dict[str, Any]:
+async def ignore_prompt(request: AnyRequest, msisdn: FromPath[str], checkout_request_id: FromPath[str]) -> dict[str, Any]:
     expires_at = await platform_of(request).handsets.ignore(msisdn, checkout_request_id)
     return {"CheckoutRequestID": checkout_request_id, "times_out_at": expires_at}
 
@@ -57,7 +58,7 @@ async def add_scenario(request: AnyRequest) -> dict[str, Any]:
 
 
 @delete("/scenarios/{scenario_id:int}", status_code=204)
-async def delete_scenario(request: AnyRequest, scenario_id: int) -> None:
+async def delete_scenario(request: AnyRequest, scenario_id: FromPath[int]) -> None:
     await platform_of(request).sandbox.delete_scenario(scenario_id)
 
 
@@ -75,9 +76,9 @@ async def advance_clock(request: AnyRequest) -> dict[str, Any]:
 @get("/callbacks")
 async def list_callbacks(
     request: AnyRequest,
-    transaction_id: str | None = None,
-    status: str | None = None,
-    limit: int = 50,
+    transaction_id: FromQuery[str | None] = None,
+    status: FromQuery[str | None] = None,
+    limit: FromQuery[int] = 50,
 ) -> dict[str, Any]:
     rows = await platform_of(request).sandbox.list_callbacks(
         transaction_id=transaction_id, status=status, limit=max(1, min(limit, 500))
@@ -86,7 +87,7 @@ async def list_callbacks(
 
 
 @post("/callbacks/{callback_id:int}/resend", status_code=202)
-async def resend_callback(request: AnyRequest, callback_id: int) -> dict[str, Any]:
+async def resend_callback(request: AnyRequest, callback_id: FromPath[int]) -> dict[str, Any]:
     await platform_of(request).sandbox.resend_callback(callback_id)
     return {"id": callback_id, "status": "pending"}
 
