@@ -14,9 +14,17 @@ from tests.support import stk_body
 
 PUSH = "/mpesa/stkpush/v1/processrequest"
 FIELD_ORDER = [
-    "BusinessShortCode", "Password", "Timestamp", "TransactionType", "Amount", "PartyA",
-    "PartyB", "PhoneNumber", "CallBackURL", "AccountReference",
-]  # fmt: skip
+    "BusinessShortCode",
+    "Password",
+    "Timestamp",
+    "TransactionType",
+    "Amount",
+    "PartyA",
+    "PartyB",
+    "PhoneNumber",
+    "CallBackURL",
+    "AccountReference",
+]
 BAD_VALUES: dict[str, Any] = {
     "BusinessShortCode": "17437x",
     "Password": "",
@@ -57,9 +65,10 @@ async def test_missing_field_is_named(gateway: Gateway, missing: str) -> None:
 
 async def test_wrong_content_type_names_the_first_field(gateway: Gateway) -> None:
     reply = await gateway.client.post(
-        PUSH, content=json.dumps(stk_body()),
+        PUSH,
+        content=json.dumps(stk_body()),
         headers={**gateway.bearer, "Content-Type": "text/plain"},
-    )  # fmt: skip
+    )
     assert reply.status_code == 400
     assert reply.json()["errorMessage"] == "Bad Request - Invalid BusinessShortCode"
 
@@ -86,7 +95,9 @@ async def test_wrong_password_and_unknown_merchant(gateway: Gateway) -> None:
     )
     assert wrong.status_code == 500
     assert wrong.json()["errorMessage"] == "[MerchantValidate] - Wrong credentials"
-    unknown = await gateway.client.post(PUSH, json=stk_body(shortcode="999999"), headers=gateway.bearer)
+    unknown = await gateway.client.post(
+        PUSH, json=stk_body(shortcode="999999"), headers=gateway.bearer
+    )
     assert unknown.json()["errorMessage"] == "Merchant does not exist"
 
 
@@ -96,22 +107,38 @@ async def test_unknown_path_and_wrong_method(gateway: Gateway) -> None:
     assert missing.json()["errorCode"] == "404.001.01"
     wrong = await gateway.client.get(PUSH)
     assert wrong.status_code == 405
-    assert wrong.json() == {**wrong.json(), "errorCode": "405.001",
-                            "errorMessage": "GET Method Not Allowed"}  # fmt: skip
+    assert wrong.json() == {
+        **wrong.json(),
+        "errorCode": "405.001",
+        "errorMessage": "GET Method Not Allowed",
+    }
 
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=20),
-    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3),
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3)
+    ),
     max_leaves=8,
 )
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(overrides=st.dictionaries(st.sampled_from(FIELD_ORDER + ["TransactionDesc", "Extra"]),
-                                 json_values, max_size=4))  # fmt: skip
-async def test_no_body_ever_gives_a_server_error(gateway: Gateway, overrides: dict[str, Any]) -> None:
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    overrides=st.dictionaries(
+        st.sampled_from(FIELD_ORDER + ["TransactionDesc", "Extra"]), json_values, max_size=4
+    )
+)
+async def test_no_body_ever_gives_a_server_error(
+    gateway: Gateway, overrides: dict[str, Any]
+) -> None:
     body = stk_body(phone="254711000002")
     body.update(overrides)
     reply = await gateway.client.post(PUSH, json=body, headers=gateway.bearer)

@@ -15,9 +15,12 @@ async def test_oauth_issues_opaque_token_with_string_expiry(gateway: Gateway) ->
     reply = await gateway.client.get(
         GENERATE,
         params={"grant_type": "client_credentials"},
-        headers={"Authorization": basic_auth(gateway.credentials.consumer_key,
-                                             gateway.credentials.consumer_secret)},
-    )  # fmt: skip
+        headers={
+            "Authorization": basic_auth(
+                gateway.credentials.consumer_key, gateway.credentials.consumer_secret
+            )
+        },
+    )
     assert reply.status_code == 200
     body = reply.json()
     assert set(body) == {"access_token", "expires_in"}
@@ -87,13 +90,23 @@ async def test_token_of_app_without_product_is_refused(gateway: Gateway) -> None
 
     key, secret = new_consumer_credentials()
     with write_transaction(gateway.platform.engine) as conn:
-        apps_store.insert_app(conn, name="b2c-only", consumer_key=key,
-                              secret_digest=secret_digest(secret),
-                              products=frozenset({Product.B2C}), now=0)  # fmt: skip
-    token = (await gateway.client.get(
-        GENERATE, params={"grant_type": "client_credentials"},
-        headers={"Authorization": "Basic " + base64.b64encode(f"{key}:{secret}".encode()).decode()},
-    )).json()["access_token"]  # fmt: skip
+        apps_store.insert_app(
+            conn,
+            name="b2c-only",
+            consumer_key=key,
+            secret_digest=secret_digest(secret),
+            products=frozenset({Product.B2C}),
+            now=0,
+        )
+    token = (
+        await gateway.client.get(
+            GENERATE,
+            params={"grant_type": "client_credentials"},
+            headers={
+                "Authorization": "Basic " + base64.b64encode(f"{key}:{secret}".encode()).decode()
+            },
+        )
+    ).json()["access_token"]
     reply = await gateway.client.post(
         PUSH, json=stk_body(), headers={"Authorization": f"Bearer {token}"}
     )

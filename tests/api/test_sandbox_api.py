@@ -15,9 +15,10 @@ HANDSET = "/sandbox/v1/handsets"
 async def _pending_push(gateway: Gateway, phone: str, receiver: CallbackReceiver) -> str:
     # Scenario 254711000002 never answers on its own, so the prompt waits on the handset.
     reply = await gateway.client.post(
-        PUSH, json=stk_body(phone=phone, amount=20, callback_url=receiver.url),
+        PUSH,
+        json=stk_body(phone=phone, amount=20, callback_url=receiver.url),
         headers=gateway.bearer,
-    )  # fmt: skip
+    )
     assert reply.status_code == 200, reply.text
     return str(reply.json()["CheckoutRequestID"])
 
@@ -145,8 +146,11 @@ async def test_callback_never_is_recorded_and_can_be_resent(
     checkout_id = reply.json()["CheckoutRequestID"]
     listed = []
     for _ in range(100):
-        listed = (await gateway.client.get(
-            "/sandbox/v1/callbacks", params={"transaction_id": checkout_id})).json()["callbacks"]  # fmt: skip
+        listed = (
+            await gateway.client.get(
+                "/sandbox/v1/callbacks", params={"transaction_id": checkout_id}
+            )
+        ).json()["callbacks"]
         if listed:
             break
         await asyncio.sleep(0.05)
@@ -167,8 +171,11 @@ async def test_callback_failing_three_times_then_arrives(
     await receiver.wait_for_stk(checkout_id)
     outcomes: list[str] = []
     for _ in range(100):  # the delivered attempt is recorded just after the POST returns
-        listed = (await gateway.client.get(
-            "/sandbox/v1/callbacks", params={"transaction_id": checkout_id})).json()["callbacks"]  # fmt: skip
+        listed = (
+            await gateway.client.get(
+                "/sandbox/v1/callbacks", params={"transaction_id": checkout_id}
+            )
+        ).json()["callbacks"]
         outcomes = [a["outcome"] for a in listed[0]["attempts_detail"]]
         if len(outcomes) == 4:
             break

@@ -158,9 +158,13 @@ async def test_stk_buy_goods_pays_the_till_and_the_merchant_pays_mauzo(
     gateway: Gateway, receiver: CallbackReceiver
 ) -> None:
     accepted = await push(
-        gateway, shortcode="174380", party_b="977380", amount=1000,
-        transaction_type="CustomerBuyGoodsOnline", callback_url=receiver.url,
-    )  # fmt: skip
+        gateway,
+        shortcode="174380",
+        party_b="977380",
+        amount=1000,
+        transaction_type="CustomerBuyGoodsOnline",
+        callback_url=receiver.url,
+    )
     callback = await receiver.wait_for_stk(accepted["CheckoutRequestID"])
     assert callback["ResultCode"] == 0
     assert balance(gateway, "utility:977380") == 100000
@@ -184,9 +188,19 @@ async def test_stk_daily_limit_gives_4(gateway: Gateway, receiver: CallbackRecei
     phone = "254708374150"
     for index, amount in enumerate((240_000, 240_000, 30_000)):
         with write_transaction(gateway.platform.engine) as conn:
-            gateway.platform.ledger.post(conn, [TransferRequest(
-                f"test:fund:{index}", "platform:float", f"wallet:{phone}", amount * 100,
-                Purpose.FUNDING)], now=0)  # fmt: skip
+            gateway.platform.ledger.post(
+                conn,
+                [
+                    TransferRequest(
+                        f"test:fund:{index}",
+                        "platform:float",
+                        f"wallet:{phone}",
+                        amount * 100,
+                        Purpose.FUNDING,
+                    )
+                ],
+                now=0,
+            )
         accepted = await push(gateway, phone=phone, amount=amount, callback_url=receiver.url)
         callback = await receiver.wait_for_stk(accepted["CheckoutRequestID"])
         assert callback["ResultCode"] == (4 if index == 2 else 0)
@@ -216,8 +230,14 @@ async def test_stk_accepts_numbers_or_strings_and_ignores_extra_fields(
     gateway: Gateway, receiver: CallbackReceiver
 ) -> None:
     body = stk_body(amount=5, callback_url=receiver.url)
-    body.update(BusinessShortCode=174379, PartyB=174379, PartyA=254708374149,
-                PhoneNumber=254708374149, Passkey="leaked", Remark="extra")  # fmt: skip
+    body.update(
+        BusinessShortCode=174379,
+        PartyB=174379,
+        PartyA=254708374149,
+        PhoneNumber=254708374149,
+        Passkey="leaked",
+        Remark="extra",
+    )
     reply = await gateway.client.post(PUSH, json=body, headers=gateway.bearer)
     assert reply.status_code == 200, reply.text
     callback = await receiver.wait_for_stk(reply.json()["CheckoutRequestID"])

@@ -5,15 +5,15 @@ from __future__ import annotations
 from typing import TypeVar
 
 import msgspec
-from litestar import Request
 
+from pesabox.api.routes.common import AnyRequest
 from pesabox.errors import InvalidPayload
 
 T = TypeVar("T", bound=msgspec.Struct)
 _decoders: dict[type[msgspec.Struct], msgspec.json.Decoder[msgspec.Struct]] = {}
 
 
-async def decode(request: Request[object, object, object], struct_type: type[T]) -> T:
+async def decode(request: AnyRequest, struct_type: type[T]) -> T:
     """Decode a JSON object body into `struct_type`.
 
     A body sent without a JSON content type is read as an empty object, so the first

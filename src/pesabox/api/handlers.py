@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import logging
 
-from litestar import MediaType, Request, Response
+from litestar import MediaType, Response
 from litestar.exceptions import HTTPException
 
+from pesabox.api.routes.common import AnyRequest
 from pesabox.api.schemas.common import ErrorEnvelope
 from pesabox.errors import InvalidPayload, MethodNotAllowed, PesaError, ResourceNotFound
 from pesabox.ids import request_id
 
 log = logging.getLogger("pesabox.api")
-_AnyRequest = Request[object, object, object]
 
 
 def _envelope(error: PesaError) -> Response[ErrorEnvelope]:
@@ -27,7 +27,7 @@ def _envelope(error: PesaError) -> Response[ErrorEnvelope]:
     )
 
 
-def pesa_error_handler(request: _AnyRequest, error: PesaError) -> Response[ErrorEnvelope]:
+def pesa_error_handler(request: AnyRequest, error: PesaError) -> Response[ErrorEnvelope]:
     response = _envelope(error)
     log.info(
         "%s %s -> %s %s (requestId %s)",
@@ -40,7 +40,7 @@ def pesa_error_handler(request: _AnyRequest, error: PesaError) -> Response[Error
     return response
 
 
-def http_error_handler(request: _AnyRequest, error: HTTPException) -> Response[ErrorEnvelope]:
+def http_error_handler(request: AnyRequest, error: HTTPException) -> Response[ErrorEnvelope]:
     """The framework's own refusals (unknown path, wrong method, bad body) in Daraja's shape."""
     if error.status_code == 404:
         return _envelope(ResourceNotFound())
@@ -49,12 +49,15 @@ def http_error_handler(request: _AnyRequest, error: HTTPException) -> Response[E
     if error.status_code in (400, 413, 415, 422):
         return _envelope(InvalidPayload())
     return _envelope(
-        PesaError(error.detail or "Error", error_code=f"{error.status_code}.000.00",
-                  http_status=error.status_code)
-    )  # fmt: skip
+        PesaError(
+            error.detail or "Error",
+            error_code=f"{error.status_code}.000.00",
+            http_status=error.status_code,
+        )
+    )
 
 
-def unexpected_error_handler(request: _AnyRequest, error: Exception) -> Response[ErrorEnvelope]:
+def unexpected_error_handler(request: AnyRequest, error: Exception) -> Response[ErrorEnvelope]:
     response = _envelope(PesaError())
     log.error(
         "unhandled error on %s %s (requestId %s)",

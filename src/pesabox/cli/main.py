@@ -71,7 +71,9 @@ def seed(
         credentials = run_seed(conn, now=time.time(), ledger=ledger)
         added = seed_bulk_customers(conn, count=customers, now=time.time(), ledger=ledger)
     engine.dispose()
-    console.print(f"seeded {settings.database_url}" + (f" (+{added} load customers)" if added else ""))
+    console.print(
+        f"seeded {settings.database_url}" + (f" (+{added} load customers)" if added else "")
+    )
     if print_credentials:
         _print_credentials(settings, credentials.consumer_key, credentials.consumer_secret)
 
@@ -98,7 +100,9 @@ def _print_credentials(settings: Settings, key: str, secret: str) -> None:
 def serve(
     host: Annotated[str | None, typer.Option(help="Defaults to PESABOX_HOST.")] = None,
     port: Annotated[int | None, typer.Option(help="Defaults to PESABOX_PORT.")] = None,
-    workers: Annotated[int | None, typer.Option(help="Processes; defaults to PESABOX_WORKERS.")] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="Processes; defaults to PESABOX_WORKERS.")
+    ] = None,
     database_url: DatabaseOption = None,
 ) -> None:
     """Serve the gateway (and, unless PESABOX_RUN_BACKGROUND=false, callbacks and timers)."""
@@ -149,9 +153,9 @@ def worker(database_url: DatabaseOption = None) -> None:
 @apps_app.command("create")
 def apps_create(
     name: Annotated[str, typer.Option(help="A name for the app.")],
-    products: Annotated[
-        str, typer.Option(help="Comma-separated products.")
-    ] = format_products(ALL_PRODUCTS),
+    products: Annotated[str, typer.Option(help="Comma-separated products.")] = format_products(
+        ALL_PRODUCTS
+    ),
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
     database_url: DatabaseOption = None,
 ) -> None:
@@ -166,12 +170,21 @@ def apps_create(
     with write_transaction(engine) as conn:
         if apps_store.find_app_by_name(conn, name) is not None:
             raise typer.BadParameter(f"an app named {name!r} exists", param_hint="--name")
-        apps_store.insert_app(conn, name=name, consumer_key=key,
-                              secret_digest=secret_digest(secret), products=chosen,
-                              now=time.time())  # fmt: skip
+        apps_store.insert_app(
+            conn,
+            name=name,
+            consumer_key=key,
+            secret_digest=secret_digest(secret),
+            products=chosen,
+            now=time.time(),
+        )
     engine.dispose()
-    result = {"name": name, "consumer_key": key, "consumer_secret": secret,
-              "products": sorted(chosen)}  # fmt: skip
+    result = {
+        "name": name,
+        "consumer_key": key,
+        "consumer_secret": secret,
+        "products": sorted(chosen),
+    }
     if as_json:
         typer.echo(json.dumps(result))
         return
@@ -188,8 +201,15 @@ def apps_list(
     with read_transaction(engine) as conn:
         rows = apps_store.list_apps(conn)
     engine.dispose()
-    listed = [{"name": a.name, "consumer_key": a.consumer_key, "products": sorted(a.products),
-               "created_at": a.created_at} for a in rows]  # fmt: skip
+    listed = [
+        {
+            "name": a.name,
+            "consumer_key": a.consumer_key,
+            "products": sorted(a.products),
+            "created_at": a.created_at,
+        }
+        for a in rows
+    ]
     if as_json:
         typer.echo(json.dumps(listed))
         return
@@ -217,8 +237,16 @@ def scenarios(
     table = Table("id", "msisdn", "amount", "action", "code", "callback", "description", "source")
     for s in rows:
         amount = str(s.amount_cents // 100) if s.amount_cents is not None else ""
-        table.add_row(str(s.id), s.msisdn or "", amount, str(s.action),
-                      str(s.result_code or ""), str(s.callback_mode), s.description, s.source)  # fmt: skip
+        table.add_row(
+            str(s.id),
+            s.msisdn or "",
+            amount,
+            str(s.action),
+            str(s.result_code or ""),
+            str(s.callback_mode),
+            s.description,
+            s.source,
+        )
     console.print(table)
 
 

@@ -43,8 +43,9 @@ async def _receive_one(port: int, timeout_s: float, start: asyncio.Event) -> dic
         await runner.cleanup()
 
 
-def _push_body(*, phone: str, amount: int, shortcode: str, passkey: str, callback_url: str,
-               reference: str) -> dict[str, Any]:  # fmt: skip
+def _push_body(
+    *, phone: str, amount: int, shortcode: str, passkey: str, callback_url: str, reference: str
+) -> dict[str, Any]:
     timestamp = daraja_timestamp(time.time())
     return {
         "BusinessShortCode": shortcode,
@@ -83,18 +84,27 @@ def push(
         async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
             basic = base64.b64encode(f"{consumer_key}:{consumer_secret}".encode()).decode()
             token_reply = await client.get(
-                "/oauth/v1/generate", params={"grant_type": "client_credentials"},
+                "/oauth/v1/generate",
+                params={"grant_type": "client_credentials"},
                 headers={"Authorization": f"Basic {basic}"},
-            )  # fmt: skip
+            )
             if token_reply.status_code != 200:
                 receiver.cancel()
                 raise typer.Exit(_fail("oauth", token_reply))
             token = token_reply.json()["access_token"]
-            body = _push_body(phone=phone, amount=amount, shortcode=shortcode, passkey=passkey,
-                              callback_url=f"http://127.0.0.1:{callback_port}/callback",
-                              reference=reference)  # fmt: skip
-            reply = await client.post("/mpesa/stkpush/v1/processrequest", json=body,
-                                      headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+            body = _push_body(
+                phone=phone,
+                amount=amount,
+                shortcode=shortcode,
+                passkey=passkey,
+                callback_url=f"http://127.0.0.1:{callback_port}/callback",
+                reference=reference,
+            )
+            reply = await client.post(
+                "/mpesa/stkpush/v1/processrequest",
+                json=body,
+                headers={"Authorization": f"Bearer {token}"},
+            )
             if reply.status_code != 200:
                 receiver.cancel()
                 raise typer.Exit(_fail("push", reply))

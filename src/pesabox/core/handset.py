@@ -35,28 +35,30 @@ class HandsetService:
     async def ignore(self, msisdn: str, checkout_id: str) -> float:
         """Leave the prompt unanswered: it times out with 1037. Returns when that happens."""
         prompt = await self._pending_prompt(msisdn, checkout_id)
-        if not await self._stk.replan(
-            checkout_id, action=Action.IGNORE, due_at=prompt.expires_at
-        ):
-            raise SandboxError("the prompt is no longer pending", error_code="409.001.01",
-                               http_status=409)  # fmt: skip
+        if not await self._stk.replan(checkout_id, action=Action.IGNORE, due_at=prompt.expires_at):
+            raise SandboxError(
+                "the prompt is no longer pending", error_code="409.001.01", http_status=409
+            )
         return prompt.expires_at
 
     async def _pending_prompt(self, msisdn: str, checkout_id: str) -> stk_store.StkRecord:
         record = await asyncio.to_thread(self._read_request, checkout_id)
         if record is None or record.msisdn != msisdn:
-            raise SandboxError("no such prompt on this handset", error_code="404.001.01",
-                               http_status=404)  # fmt: skip
+            raise SandboxError(
+                "no such prompt on this handset", error_code="404.001.01", http_status=404
+            )
         if record.status != stk_store.PENDING:
-            raise SandboxError("the prompt is no longer pending", error_code="409.001.01",
-                               http_status=409)  # fmt: skip
+            raise SandboxError(
+                "the prompt is no longer pending", error_code="409.001.01", http_status=409
+            )
         return record
 
     @staticmethod
     def _settled(settlement: Settlement | None) -> Settlement:
         if settlement is None:
-            raise SandboxError("the prompt is no longer pending", error_code="409.001.01",
-                               http_status=409)  # fmt: skip
+            raise SandboxError(
+                "the prompt is no longer pending", error_code="409.001.01", http_status=409
+            )
         return settlement
 
     def _read_request(self, checkout_id: str) -> stk_store.StkRecord | None:

@@ -25,8 +25,11 @@ class SandboxService:
 
     def _require_sandbox(self) -> None:
         if self._platform.settings.environment != "sandbox":
-            raise SandboxError("the sandbox control API is off in production",
-                               error_code="404.001.01", http_status=404)  # fmt: skip
+            raise SandboxError(
+                "the sandbox control API is off in production",
+                error_code="404.001.01",
+                http_status=404,
+            )
 
     # --- scenarios --------------------------------------------------------------------
 

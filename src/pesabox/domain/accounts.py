@@ -35,7 +35,9 @@ class AccountSpec:
 
 
 def customer_wallet(msisdn: str, *, max_balance_cents: int) -> AccountSpec:
-    return AccountSpec(f"wallet:{msisdn}", AccountKind.CUSTOMER_WALLET, msisdn, 0, max_balance_cents)
+    return AccountSpec(
+        f"wallet:{msisdn}", AccountKind.CUSTOMER_WALLET, msisdn, 0, max_balance_cents
+    )
 
 
 def org_utility(shortcode: str) -> AccountSpec:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 SANDBOX_PASSKEY = "bfb279f9aa9bdbcf158e97dd71a467cd2e0c893059b10f78e6b72ada1ed2c919"
 TEST_PIN = "1234"
 INITIATOR_NAME = "testapi"
-INITIATOR_PASSWORD = "Safaricom999!*!"
+INITIATOR_PASSWORD = "Safaricom999!*!"  # noqa: S105 - a public sandbox value
 DEFAULT_APP_NAME = "sandbox"
 BULK_MSISDN_PREFIX = "2547200"
 BULK_WALLET_SHILLINGS = 200_000
@@ -32,21 +32,41 @@ class CustomerFixture:
 
 
 SHORTCODES: tuple[ShortcodeFixture, ...] = (
-    ShortcodeFixture("174379", "Safaricom Daraja Sandbox", "paybill", "Lipa Na M-Pesa Online",
-                     "customer_bouquet", passkey=SANDBOX_PASSKEY),
-    ShortcodeFixture("174380", "Daraja Test Shop", "store", "Daraja Test Shop HQ",
-                     "mauzo", passkey=SANDBOX_PASSKEY),
-    ShortcodeFixture("977380", "Daraja Test Shop", "till", "Daraja Test Shop Till 1",
-                     "mauzo", store_shortcode="174380"),
-    ShortcodeFixture("600000", "Safaricom Daraja 000", "paybill", "Shortcode 2",
-                     "customer_bouquet"),
-    ShortcodeFixture("600977", "Safaricom Daraja 977", "paybill", "Shortcode 1 (C2B)",
-                     "business_bouquet"),
-    ShortcodeFixture("600996", "Safaricom Daraja 996", "paybill", "Shortcode 1 (B2C)",
-                     "customer_bouquet"),
-    ShortcodeFixture("600999", "Safaricom Daraja 999", "paybill", "Shortcode 1",
-                     "mgao"),
-)  # fmt: skip
+    ShortcodeFixture(
+        "174379",
+        "Safaricom Daraja Sandbox",
+        "paybill",
+        "Lipa Na M-Pesa Online",
+        "customer_bouquet",
+        passkey=SANDBOX_PASSKEY,
+    ),
+    ShortcodeFixture(
+        "174380",
+        "Daraja Test Shop",
+        "store",
+        "Daraja Test Shop HQ",
+        "mauzo",
+        passkey=SANDBOX_PASSKEY,
+    ),
+    ShortcodeFixture(
+        "977380",
+        "Daraja Test Shop",
+        "till",
+        "Daraja Test Shop Till 1",
+        "mauzo",
+        store_shortcode="174380",
+    ),
+    ShortcodeFixture(
+        "600000", "Safaricom Daraja 000", "paybill", "Shortcode 2", "customer_bouquet"
+    ),
+    ShortcodeFixture(
+        "600977", "Safaricom Daraja 977", "paybill", "Shortcode 1 (C2B)", "business_bouquet"
+    ),
+    ShortcodeFixture(
+        "600996", "Safaricom Daraja 996", "paybill", "Shortcode 1 (B2C)", "customer_bouquet"
+    ),
+    ShortcodeFixture("600999", "Safaricom Daraja 999", "paybill", "Shortcode 1", "mgao"),
+)
 
 CUSTOMERS: tuple[CustomerFixture, ...] = (
     CustomerFixture("254708374149", "John Doe", 100_000),

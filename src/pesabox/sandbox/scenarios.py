@@ -73,9 +73,7 @@ def match(scenarios: Iterable[Scenario], *, msisdn: str, amount_cents: int) -> S
     candidates = [s for s in scenarios if s.matches(msisdn, amount_cents)]
     if not candidates:
         return None
-    return max(
-        candidates, key=lambda s: (s.source == "runtime", _specificity(s), s.id or 0)
-    )
+    return max(candidates, key=lambda s: (s.source == "runtime", _specificity(s), s.id or 0))
 
 
 def _magic(number: int, action: Action, description: str, **extra: object) -> Scenario:
@@ -103,19 +101,34 @@ BUILTIN: tuple[Scenario, ...] = (
     _magic(2, Action.IGNORE, "customer never answers: 1037 when the prompt times out"),
     _magic(3, Action.WRONG_PIN, "customer enters a wrong PIN: 2001"),
     _magic(5, Action.EXPIRE, "customer answers too late: 1019 when the prompt times out"),
-    _magic(6, Action.ACCEPT, "payment succeeds; the callback is never sent",
-           callback_mode=CallbackMode.NEVER),
-    _magic(7, Action.ACCEPT, "payment succeeds; the callback fails 3 times, then arrives",
-           callback_mode=CallbackMode.FAIL, callback_fail_times=3),
-    _magic(8, Action.ACCEPT, "payment succeeds; each callback attempt is held back 5 s",
-           callback_mode=CallbackMode.SLOW, callback_delay_s=5.0),
+    _magic(
+        6,
+        Action.ACCEPT,
+        "payment succeeds; the callback is never sent",
+        callback_mode=CallbackMode.NEVER,
+    ),
+    _magic(
+        7,
+        Action.ACCEPT,
+        "payment succeeds; the callback fails 3 times, then arrives",
+        callback_mode=CallbackMode.FAIL,
+        callback_fail_times=3,
+    ),
+    _magic(
+        8,
+        Action.ACCEPT,
+        "payment succeeds; each callback attempt is held back 5 s",
+        callback_mode=CallbackMode.SLOW,
+        callback_delay_s=5.0,
+    ),
     _magic(9, Action.PUSH_ERROR, "the prompt cannot be sent to the phone: 1025"),
-    _magic(10, Action.RESULT, "the customer's PIN is locked: 8006",
-           result_code=StkResult.PIN_LOCKED),
+    _magic(
+        10, Action.RESULT, "the customer's PIN is locked: 8006", result_code=StkResult.PIN_LOCKED
+    ),
     _magic(11, Action.RESULT, "M-Pesa is too busy: 26", result_code=StkResult.SYSTEM_BUSY),
     _amount(1032, Action.DECLINE, "any customer cancels: 1032"),
     _amount(1037, Action.IGNORE, "any customer never answers: 1037"),
     _amount(2001, Action.WRONG_PIN, "any customer enters a wrong PIN: 2001"),
     _amount(1019, Action.EXPIRE, "any customer answers too late: 1019"),
     _amount(1025, Action.PUSH_ERROR, "the prompt cannot be sent: 1025"),
-)  # fmt: skip
+)

@@ -7,11 +7,11 @@ from functools import lru_cache
 
 from sqlalchemy import func, insert, select, update
 
+from pesabox.clock import eat_datetime
 from pesabox.domain import accounts
 from pesabox.domain.ledger import Purpose, TransferRequest
 from pesabox.domain.products import ALL_PRODUCTS
 from pesabox.domain.rules import limits_on
-from pesabox.clock import eat_datetime
 from pesabox.money import shillings_to_cents
 from pesabox.sandbox import fixtures
 from pesabox.sandbox.scenarios import BUILTIN
@@ -20,6 +20,8 @@ from pesabox.storage import apps_store, sandbox_store
 from pesabox.storage.ledger_store import LedgerStore
 from pesabox.storage.tables import (
     accounts as accounts_table,
+)
+from pesabox.storage.tables import (
     customers,
     initiators,
     organisations,
@@ -28,7 +30,7 @@ from pesabox.storage.tables import (
 )
 from pesabox.storage.types import Connection
 
-APP_SECRET_STATE_KEY = "sandbox_app_secret"
+APP_SECRET_STATE_KEY = "sandbox_app_secret"  # noqa: S105 - a key name, not a secret
 
 
 @lru_cache(maxsize=4)
@@ -69,21 +71,26 @@ def _seed_shortcodes(conn: Connection, ledger: LedgerStore, now: float) -> None:
         if exists is None:
             conn.execute(
                 insert(shortcodes).values(
-                    shortcode=fixture.shortcode, organisation_id=organisation_id,
-                    kind=fixture.kind, name=fixture.name, passkey=fixture.passkey,
+                    shortcode=fixture.shortcode,
+                    organisation_id=organisation_id,
+                    kind=fixture.kind,
+                    name=fixture.name,
+                    passkey=fixture.passkey,
                     store_shortcode=fixture.store_shortcode,
-                    tariff_profile=fixture.tariff_profile, created_at=now,
+                    tariff_profile=fixture.tariff_profile,
+                    created_at=now,
                 )
-            )  # fmt: skip
+            )
             conn.execute(
                 insert(initiators).values(
-                    shortcode=fixture.shortcode, username=fixtures.INITIATOR_NAME,
+                    shortcode=fixture.shortcode,
+                    username=fixtures.INITIATOR_NAME,
                     password_digest=_fixture_digest(fixtures.INITIATOR_PASSWORD),
                     roles="ORG B2C API initiator,Org B2B API Initiator,Balance Query ORG API,"
                     "Transaction Status query ORG API,Org Reversals Initiator",
                     created_at=now,
                 )
-            )  # fmt: skip
+            )
         ledger.ensure_accounts(conn, accounts.org_accounts(fixture.shortcode), now)
 
 
@@ -101,19 +108,28 @@ def _seed_customer(
     if exists is None:
         conn.execute(
             insert(customers).values(
-                msisdn=customer.msisdn, name=customer.name,
-                pin_digest=_fixture_digest(fixtures.TEST_PIN), created_at=now,
+                msisdn=customer.msisdn,
+                name=customer.name,
+                pin_digest=_fixture_digest(fixtures.TEST_PIN),
+                created_at=now,
             )
-        )  # fmt: skip
+        )
     wallet = accounts.customer_wallet(customer.msisdn, max_balance_cents=max_balance_cents)
     ledger.ensure_accounts(conn, [wallet], now)
     # The funding transfer's id is fixed, so seeding twice never funds twice.
     ledger.post(
         conn,
-        [TransferRequest(f"seed:funding:{customer.msisdn}", accounts.FLOAT.code, wallet.code,
-                         shillings_to_cents(customer.wallet_shillings), Purpose.FUNDING)],
+        [
+            TransferRequest(
+                f"seed:funding:{customer.msisdn}",
+                accounts.FLOAT.code,
+                wallet.code,
+                shillings_to_cents(customer.wallet_shillings),
+                Purpose.FUNDING,
+            )
+        ],
         now=now,
-    )  # fmt: skip
+    )
 
 
 def _seed_scenarios(conn: Connection, now: float) -> None:
@@ -132,9 +148,13 @@ def _seed_app(conn: Connection, now: float) -> SandboxCredentials:
         return SandboxCredentials(app.consumer_key, secret)
     key, secret = new_consumer_credentials()
     apps_store.insert_app(
-        conn, name=fixtures.DEFAULT_APP_NAME, consumer_key=key,
-        secret_digest=secret_digest(secret), products=ALL_PRODUCTS, now=now,
-    )  # fmt: skip
+        conn,
+        name=fixtures.DEFAULT_APP_NAME,
+        consumer_key=key,
+        secret_digest=secret_digest(secret),
+        products=ALL_PRODUCTS,
+        now=now,
+    )
     sandbox_store.write_state(conn, APP_SECRET_STATE_KEY, secret)
     return SandboxCredentials(key, secret)
 
@@ -147,9 +167,9 @@ def seed_bulk_customers(conn: Connection, *, count: int, now: float, ledger: Led
     """Add up to `count` funded load-test customers in a few statements; returns how many
     were new."""
     existing = conn.execute(
-        select(func.count()).select_from(customers).where(
-            customers.c.msisdn.like(f"{fixtures.BULK_MSISDN_PREFIX}%")
-        )
+        select(func.count())
+        .select_from(customers)
+        .where(customers.c.msisdn.like(f"{fixtures.BULK_MSISDN_PREFIX}%"))
     ).scalar_one()
     if existing >= count:
         return 0
@@ -157,28 +177,58 @@ def seed_bulk_customers(conn: Connection, *, count: int, now: float, ledger: Led
     digest = _fixture_digest(fixtures.TEST_PIN)
     amount = shillings_to_cents(fixtures.BULK_WALLET_SHILLINGS)
     max_balance = limits_on(eat_datetime(now).date()).max_balance_cents
-    conn.execute(insert(customers), [
-        {"msisdn": m, "name": f"Load Customer {m[-5:]}", "pin_digest": digest, "created_at": now}
-        for m in msisdns
-    ])  # fmt: skip
-    conn.execute(insert(accounts_table), [
-        {"code": f"wallet:{m}", "kind": str(accounts.AccountKind.CUSTOMER_WALLET), "owner": m,
-         "credits_posted": amount, "min_balance_cents": 0, "max_balance_cents": max_balance,
-         "created_at": now}
-        for m in msisdns
-    ])  # fmt: skip
-    ids = dict(conn.execute(
-        select(accounts_table.c.code, accounts_table.c.id).where(
-            accounts_table.c.code.like(f"wallet:{fixtures.BULK_MSISDN_PREFIX}%")
+    conn.execute(
+        insert(customers),
+        [
+            {
+                "msisdn": m,
+                "name": f"Load Customer {m[-5:]}",
+                "pin_digest": digest,
+                "created_at": now,
+            }
+            for m in msisdns
+        ],
+    )
+    conn.execute(
+        insert(accounts_table),
+        [
+            {
+                "code": f"wallet:{m}",
+                "kind": str(accounts.AccountKind.CUSTOMER_WALLET),
+                "owner": m,
+                "credits_posted": amount,
+                "min_balance_cents": 0,
+                "max_balance_cents": max_balance,
+                "created_at": now,
+            }
+            for m in msisdns
+        ],
+    )
+    ids = dict(
+        conn.execute(
+            select(accounts_table.c.code, accounts_table.c.id).where(
+                accounts_table.c.code.like(f"wallet:{fixtures.BULK_MSISDN_PREFIX}%")
+            )
         )
-    ).tuples().all())  # fmt: skip
+        .tuples()
+        .all()
+    )
     float_id = ledger.account_id(conn, accounts.FLOAT.code)
-    conn.execute(insert(transfers), [
-        {"id": f"seed:funding:{m}", "debit_account_id": float_id,
-         "credit_account_id": ids[f"wallet:{m}"], "amount_cents": amount, "phase": "posted",
-         "purpose": str(Purpose.FUNDING), "created_at": now}
-        for m in msisdns
-    ])  # fmt: skip
+    conn.execute(
+        insert(transfers),
+        [
+            {
+                "id": f"seed:funding:{m}",
+                "debit_account_id": float_id,
+                "credit_account_id": ids[f"wallet:{m}"],
+                "amount_cents": amount,
+                "phase": "posted",
+                "purpose": str(Purpose.FUNDING),
+                "created_at": now,
+            }
+            for m in msisdns
+        ],
+    )
     conn.execute(
         update(accounts_table)
         .where(accounts_table.c.id == float_id)

@@ -55,7 +55,9 @@ class AccessTokens:
         expires_at = now + self._lifetime_s
 
         def save(conn: Connection) -> None:
-            apps_store.insert_token(conn, token=token, app_id=app.id, expires_at=expires_at, now=now)
+            apps_store.insert_token(
+                conn, token=token, app_id=app.id, expires_at=expires_at, now=now
+            )
 
         await self._writer.submit(save)
         self._remember(apps_store.TokenGrant(token, app.id, app.products, expires_at))

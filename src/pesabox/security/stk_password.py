@@ -11,4 +11,6 @@ def stk_password(shortcode: str, passkey: str, timestamp: str) -> str:
 
 
 def stk_password_matches(*, password: str, shortcode: str, passkey: str, timestamp: str) -> bool:
-    return hmac.compare_digest(password.encode(), stk_password(shortcode, passkey, timestamp).encode())
+    return hmac.compare_digest(
+        password.encode(), stk_password(shortcode, passkey, timestamp).encode()
+    )

@@ -86,7 +86,12 @@ def insert_token(
 
 def find_token(conn: Connection, token: str) -> TokenGrant | None:
     row = conn.execute(
-        select(access_tokens.c.token, access_tokens.c.app_id, access_tokens.c.expires_at, apps.c.products)
+        select(
+            access_tokens.c.token,
+            access_tokens.c.app_id,
+            access_tokens.c.expires_at,
+            apps.c.products,
+        )
         .join(apps, apps.c.id == access_tokens.c.app_id)
         .where(access_tokens.c.token == token)
     ).first()

@@ -147,7 +147,7 @@ class LedgerStore:
         resolved = self._check_pending_targets(conn, requests)
         if resolved is not None:
             return PostingResult(resolved)
-        moves = self._net_moves(conn, requests)
+        moves = self._net_moves(requests)
         refused = self._apply_moves(conn, moves)
         if refused is not None:
             return refused
@@ -232,9 +232,8 @@ class LedgerStore:
                 return PostingStatus.PENDING_ALREADY_RESOLVED
         return None
 
-    def _net_moves(
-        self, conn: Connection, requests: Sequence[TransferRequest]
-    ) -> dict[str, _Move]:
+    @staticmethod
+    def _net_moves(requests: Sequence[TransferRequest]) -> dict[str, _Move]:
         totals: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
         for r in requests:
             debit, credit = totals[r.debit_account], totals[r.credit_account]

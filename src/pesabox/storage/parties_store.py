@@ -58,7 +58,9 @@ def get_customer(conn: Connection, msisdn: str) -> CustomerRecord | None:
 
 
 def add_sms(conn: Connection, *, msisdn: str, sender: str, body: str, now: float) -> None:
-    conn.execute(sms_messages.insert().values(msisdn=msisdn, sender=sender, body=body, created_at=now))
+    conn.execute(
+        sms_messages.insert().values(msisdn=msisdn, sender=sender, body=body, created_at=now)
+    )
 
 
 def list_sms(conn: Connection, msisdn: str, *, limit: int = 50) -> list[dict[str, Any]]:

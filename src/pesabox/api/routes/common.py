@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from litestar import Request
 
 if TYPE_CHECKING:
     from pesabox.core.platform import Platform
 
-AnyRequest = Request[object, object, object]
+AnyRequest = Request[Any, Any, Any]
 
 
 def platform_of(request: AnyRequest) -> Platform:

@@ -27,20 +27,28 @@ async def handset(request: AnyRequest, msisdn: FromPath[str]) -> dict[str, Any]:
 
 
 @post("/handsets/{msisdn:str}/prompts/{checkout_request_id:str}/accept", status_code=200)
-async def accept_prompt(request: AnyRequest, msisdn: FromPath[str], checkout_request_id: FromPath[str]) -> dict[str, Any]:
+async def accept_prompt(
+    request: AnyRequest, msisdn: FromPath[str], checkout_request_id: FromPath[str]
+) -> dict[str, Any]:
     entry = await decode(request, PinEntry)
-    settlement = await platform_of(request).handsets.accept(msisdn, checkout_request_id, pin=entry.pin)
+    settlement = await platform_of(request).handsets.accept(
+        msisdn, checkout_request_id, pin=entry.pin
+    )
     return _settlement(settlement)
 
 
 @post("/handsets/{msisdn:str}/prompts/{checkout_request_id:str}/decline", status_code=200)
-async def decline_prompt(request: AnyRequest, msisdn: FromPath[str], checkout_request_id: FromPath[str]) -> dict[str, Any]:
+async def decline_prompt(
+    request: AnyRequest, msisdn: FromPath[str], checkout_request_id: FromPath[str]
+) -> dict[str, Any]:
     settlement = await platform_of(request).handsets.decline(msisdn, checkout_request_id)
     return _settlement(settlement)
 
 
 @post("/handsets/{msisdn:str}/prompts/{checkout_request_id:str}/ignore", status_code=200)
-async def ignore_prompt(request: AnyRequest, msisdn: FromPath[str], checkout_request_id: FromPath[str]) -> dict[str, Any]:
+async def ignore_prompt(
+    request: AnyRequest, msisdn: FromPath[str], checkout_request_id: FromPath[str]
+) -> dict[str, Any]:
     expires_at = await platform_of(request).handsets.ignore(msisdn, checkout_request_id)
     return {"CheckoutRequestID": checkout_request_id, "times_out_at": expires_at}
 
@@ -95,8 +103,17 @@ async def resend_callback(request: AnyRequest, callback_id: FromPath[int]) -> di
 sandbox_router = Router(
     path="/sandbox/v1",
     route_handlers=[
-        handset, accept_prompt, decline_prompt, ignore_prompt, list_scenarios, add_scenario,
-        delete_scenario, clock, advance_clock, list_callbacks, resend_callback,
+        handset,
+        accept_prompt,
+        decline_prompt,
+        ignore_prompt,
+        list_scenarios,
+        add_scenario,
+        delete_scenario,
+        clock,
+        advance_clock,
+        list_callbacks,
+        resend_callback,
     ],
     tags=["sandbox"],
-)  # fmt: skip
+)

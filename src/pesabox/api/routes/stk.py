@@ -15,8 +15,12 @@ from pesabox.domain.products import Product
 ACCEPTED = "Success. Request accepted for processing"
 
 
-@post("/mpesa/stkpush/v1/processrequest", status_code=200, media_type=MediaType.JSON,
-      summary="M-Pesa Express: push a payment prompt")  # fmt: skip
+@post(
+    "/mpesa/stkpush/v1/processrequest",
+    status_code=200,
+    media_type=MediaType.JSON,
+    summary="M-Pesa Express: push a payment prompt",
+)
 async def stk_push(request: AnyRequest) -> Response[StkPushResponse]:
     platform = platform_of(request)
     grant = await platform.tokens.authorize(
@@ -24,9 +28,7 @@ async def stk_push(request: AnyRequest) -> Response[StkPushResponse]:
     )
     body = await decode(request, StkPushRequest)
     command = body.to_command(https_only=platform.settings.environment == "production")
-    merchant_request_id, checkout_request_id = await platform.stk.push(
-        command, app_id=grant.app_id
-    )
+    merchant_request_id, checkout_request_id = await platform.stk.push(command, app_id=grant.app_id)
     return Response(
         StkPushResponse(
             MerchantRequestID=merchant_request_id,
@@ -39,8 +41,12 @@ async def stk_push(request: AnyRequest) -> Response[StkPushResponse]:
     )
 
 
-@post("/mpesa/stkpushquery/v1/query", status_code=200, media_type=MediaType.JSON,
-      summary="M-Pesa Express: query a push's result")  # fmt: skip
+@post(
+    "/mpesa/stkpushquery/v1/query",
+    status_code=200,
+    media_type=MediaType.JSON,
+    summary="M-Pesa Express: query a push's result",
+)
 async def stk_query(request: AnyRequest) -> Response[StkQueryResponse]:
     platform = platform_of(request)
     await platform.tokens.authorize(

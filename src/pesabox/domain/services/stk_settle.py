@@ -125,18 +125,30 @@ def _post_payment(
         limit_cents=limits.max_daily_cents,
     ):
         return StkResult.DAILY_LIMIT, None
-    posting = ledger.post(conn, _transfers(record, fees.customer_cents, fees.business_cents), now=now)
+    posting = ledger.post(
+        conn, _transfers(record, fees.customer_cents, fees.business_cents), now=now
+    )
     if not posting.ok:
         ledger.add_daily_debit(
-            conn, account_code=wallet, day=eat_day(now), amount_cents=-spent_cents,
+            conn,
+            account_code=wallet,
+            day=eat_day(now),
+            amount_cents=-spent_cents,
             limit_cents=limits.max_daily_cents,
-        )  # fmt: skip
+        )
         if posting.status == PostingStatus.EXCEEDS_CREDIT_BOUND:
             return StkResult.ABOVE_BALANCE_LIMIT, None
         return StkResult.INSUFFICIENT_FUNDS, None
     receipt = receipt_number(now)
-    _send_confirmation_sms(conn, ledger, record, receipt=receipt, fee_cents=fees.customer_cents,
-                           shortcode=shortcode, now=now)  # fmt: skip
+    _send_confirmation_sms(
+        conn,
+        ledger,
+        record,
+        receipt=receipt,
+        fee_cents=fees.customer_cents,
+        shortcode=shortcode,
+        now=now,
+    )
     return StkResult.SUCCESS, receipt
 
 
@@ -146,20 +158,38 @@ def _transfers(
     key = record.checkout_request_id
     wallet = f"wallet:{record.msisdn}"
     transfers = [
-        TransferRequest(f"{key}:principal", wallet, accounts.org_utility(record.party_b).code,
-                        record.amount_cents, Purpose.PRINCIPAL, key),
-    ]  # fmt: skip
+        TransferRequest(
+            f"{key}:principal",
+            wallet,
+            accounts.org_utility(record.party_b).code,
+            record.amount_cents,
+            Purpose.PRINCIPAL,
+            key,
+        ),
+    ]
     if customer_fee_cents:
         transfers.append(
-            TransferRequest(f"{key}:customer-fee", wallet, accounts.PLATFORM_REVENUE.code,
-                            customer_fee_cents, Purpose.FEE, key)
-        )  # fmt: skip
+            TransferRequest(
+                f"{key}:customer-fee",
+                wallet,
+                accounts.PLATFORM_REVENUE.code,
+                customer_fee_cents,
+                Purpose.FEE,
+                key,
+            )
+        )
     if business_fee_cents:
         charges = accounts.org_charges_paid(record.party_b).code
         transfers.append(
-            TransferRequest(f"{key}:business-fee", charges, accounts.PLATFORM_REVENUE.code,
-                            business_fee_cents, Purpose.FEE, key)
-        )  # fmt: skip
+            TransferRequest(
+                f"{key}:business-fee",
+                charges,
+                accounts.PLATFORM_REVENUE.code,
+                business_fee_cents,
+                Purpose.FEE,
+                key,
+            )
+        )
     return transfers
 
 
