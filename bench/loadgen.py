@@ -728,7 +728,8 @@ async def run_accept(job: dict[str, Any]) -> dict[str, Any]:
         errors.clear()
 
     limit = stop
-    rate = closed["rate_per_s"] * job["open_fraction"]
+    # Half (open_fraction) of the measured maximum, unless the job pins a rate.
+    rate = job.get("open_rate_per_s") or closed["rate_per_s"] * job["open_fraction"]
     # Run for the configured time, or less if the remaining MSISDNs would not last.
     duration = min(job["open_duration_s"], (stop - next_index) / max(rate, 1.0))
     if rate < 1 or duration < 0.5:
@@ -748,182 +749,187 @@ async def run_accept(job: dict[str, Any]) -> dict[str, Any]:
     return {"closed": closed, "open": opened, "msisdns_used": next_index - first}
 
 
-@dataclass
-class E2EState:
-    """Book-keeping for the end-to-end loop."""
+class E2ERun:
+    """Pushes whose prompts the simulated customer accepts at once; counts callbacks back.
 
-    free: asyncio.Queue[str]
-    # CheckoutRequestID -> (MSISDN, monotonic send time) for pushes awaiting their callback.
-    pending: dict[str, tuple[str, float]] = field(default_factory=dict)
-    # Callbacks that beat the push's HTTP response to us: id -> arrival time.
-    early: dict[str, float] = field(default_factory=dict)
-    accepted: int = 0
-    accepted_in_window: int = 0
-    matched: int = 0
-    unknown: int = 0
-    # (monotonic arrival time, ResultCode) of every first-seen callback.
-    arrivals: list[tuple[float, int | None]] = field(default_factory=list)
-    e2e_latencies: list[float] = field(default_factory=list)
-    accept_latencies: list[float] = field(default_factory=list)
-    errors: Counter[str] = field(default_factory=Counter)
-    result_codes: Counter[str] = field(default_factory=Counter)
+    MSISDNs live in a free queue. A worker takes one, pushes, and parks it under the push's
+    CheckoutRequestID; the poller, following the receiver's callbacks, puts it back. So no
+    MSISDN gets a second push before the first one's callback arrived.
+    """
 
+    def __init__(
+        self, job: dict[str, Any], client: Client, receiver: Client, route: Prepared
+    ) -> None:
+        self.job = job
+        self.client = client
+        self.receiver = receiver
+        self.route = route
+        self.bodies = PushBodies(job["callback_url"])
+        self.free: asyncio.Queue[str] = asyncio.Queue()
+        for index in range(job["msisdn_first"], job["msisdn_stop"]):
+            self.free.put_nowait(msisdn(index))
+        # CheckoutRequestID -> (MSISDN, monotonic send time) for pushes awaiting a callback.
+        self.pending: dict[str, tuple[str, float]] = {}
+        # Callbacks that beat their push's HTTP response back to us: id -> arrival time.
+        self.early: dict[str, float] = {}
+        # (monotonic arrival time, ResultCode) of every first-seen callback.
+        self.arrivals: list[tuple[float, int | None]] = []
+        self.accepted = 0
+        self.matched = 0
+        self.accept_latencies: list[float] = []
+        self.e2e_latencies: list[float] = []
+        self.errors: Counter[str] = Counter()
+        self.result_codes: Counter[str] = Counter()
+        self.window_start = time.monotonic() + job["warmup_s"]
+        self.send_deadline = self.window_start + job["duration_s"]
 
-async def _poll_callbacks(
-    client: Client,
-    events_url: str,
-    state: E2EState,
-    stop: asyncio.Event,
-    interval_s: float,
-) -> None:
-    """Follow the receiver's first-seen callbacks and hand each MSISDN back to the pool."""
-    cursor = 0
-    while True:
-        stopping = stop.is_set()
-        status, body = await client.send(Prepared("GET", f"{events_url}?after={cursor}", {}))
-        if status != 200:
-            raise RuntimeError(f"receiver /events answered HTTP {status}")
-        events = orjson.loads(body)
-        cursor += len(events)
-        for checkout_id, arrived, code in events:
-            state.arrivals.append((arrived, code))
-            state.result_codes[str(code)] += 1
-            entry = state.pending.pop(checkout_id, None)
-            if entry is None:
-                state.early[checkout_id] = arrived
-                continue
-            state.matched += 1
-            state.e2e_latencies.append(arrived - entry[1])
-            state.free.put_nowait(entry[0])
-        if stopping and not events:
+    def _rest(self, number: str) -> None:
+        # After a failed push the subscriber may still be locked: give it a moment.
+        asyncio.get_running_loop().call_later(0.5, self.free.put_nowait, number)
+
+    def _settle(self, number: str, sent: float, arrived: float) -> None:
+        self.matched += 1
+        self.e2e_latencies.append(arrived - sent)
+        self.free.put_nowait(number)
+
+    async def push(self, number: str) -> None:
+        sent = time.monotonic()
+        try:
+            status, body = await self.client.send(self.route, self.bodies.body(number))
+        except RequestFailed as error:
+            self.errors[str(error).split(":")[0]] += 1
+            self._rest(number)
             return
-        if not events:
-            await asyncio.sleep(interval_s)
+        checkout_id = orjson.loads(body).get("CheckoutRequestID") if status == 200 else None
+        if not checkout_id:
+            self.errors[_error_key(status, body)] += 1
+            self._rest(number)
+            return
+        self.accepted += 1
+        done = time.monotonic()
+        if self.window_start <= done <= self.send_deadline:
+            self.accept_latencies.append(done - sent)
+        arrived = self.early.pop(checkout_id, None)
+        if arrived is None:
+            self.pending[checkout_id] = (number, sent)
+        else:
+            self._settle(number, sent, arrived)
+
+    async def worker(self) -> None:
+        while True:
+            remaining = self.send_deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            try:
+                number = await asyncio.wait_for(self.free.get(), remaining)
+            except TimeoutError:
+                return
+            await self.push(number)
+
+    def on_callbacks(self, events: list[list[Any]]) -> None:
+        for checkout_id, arrived, code in events:
+            self.arrivals.append((arrived, code))
+            self.result_codes[str(code)] += 1
+            entry = self.pending.pop(checkout_id, None)
+            if entry is None:
+                self.early[checkout_id] = arrived
+            else:
+                self._settle(entry[0], entry[1], arrived)
+
+    async def poll_callbacks(self, stop: asyncio.Event) -> None:
+        """Follow the receiver's first-seen callbacks until `stop` and nothing new is left."""
+        url = f"{self.job['receiver_url']}/events/{self.job['bucket']}"
+        cursor = 0
+        while True:
+            stopping = stop.is_set()
+            status, body = await self.receiver.send(Prepared("GET", f"{url}?after={cursor}", {}))
+            if status != 200:
+                raise RuntimeError(f"receiver /events answered HTTP {status}")
+            events = orjson.loads(body)
+            cursor += len(events)
+            self.on_callbacks(events)
+            if not events:
+                if stopping:
+                    return
+                await asyncio.sleep(self.job["poll_interval_s"])
+
+    async def sample_window(self, probe: CpuProbe) -> dict[str, float]:
+        await asyncio.sleep(max(0.0, self.window_start - time.monotonic()))
+        probe.begin()
+        await asyncio.sleep(max(0.0, self.send_deadline - time.monotonic()))
+        return probe.end()
+
+    async def drain(self) -> float:
+        """After sending stops, wait (bounded) for outstanding callbacks; returns the wait."""
+        started = time.monotonic()
+        deadline = started + self.job["drain_s"]
+        while self.pending and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        return time.monotonic() - started
+
+    async def receiver_stats(self) -> dict[str, Any]:
+        url = f"{self.job['receiver_url']}/stats/{self.job['bucket']}"
+        status, body = await self.receiver.send(Prepared("GET", url, {}))
+        if status != 200:
+            raise RuntimeError(f"receiver /stats answered HTTP {status}")
+        return dict(orjson.loads(body))
+
+    def summary(
+        self, cpu: dict[str, float], drain_s: float, stats: dict[str, Any]
+    ) -> dict[str, Any]:
+        job = self.job
+        window = job["duration_s"]
+        in_window = [
+            code for at, code in self.arrivals if self.window_start <= at < self.send_deadline
+        ]
+        # A completed payment is a callback saying it succeeded; other codes are failures.
+        completed = sum(1 for code in in_window if code == 0)
+        return {
+            "concurrency": job["concurrency"],
+            "pool": job["msisdn_stop"] - job["msisdn_first"],
+            "warmup_s": job["warmup_s"],
+            "window_s": window,
+            "accepted": self.accepted,
+            "accepted_per_s_in_window": round(len(self.accept_latencies) / window, 1),
+            "callbacks_in_window": len(in_window),
+            "completed_in_window": completed,
+            "completed_per_s": round(completed / window, 1),
+            "callbacks_unique": stats["unique"],
+            "matched": self.matched,
+            "lost": len(self.pending),
+            "duplicates": stats["duplicates"],
+            "unknown_callbacks": len(self.early),
+            "malformed_callbacks": stats["malformed"],
+            "result_codes": dict(self.result_codes),
+            "drain_s": round(drain_s, 3),
+            "push_errors": dict(self.errors),
+            "accept_latency": latency_summary(self.accept_latencies),
+            "e2e_latency": latency_summary(self.e2e_latencies),
+            "cpu_s": cpu,
+        }
 
 
 async def run_e2e(job: dict[str, Any]) -> dict[str, Any]:
-    """Pushes whose prompts the simulated customer accepts at once; counts callbacks back."""
-    bodies = PushBodies(job["callback_url"])
     probe = CpuProbe(job.get("server_pid"), job.get("receiver_pid"))
-    free: asyncio.Queue[str] = asyncio.Queue()
-    for index in range(job["msisdn_first"], job["msisdn_stop"]):
-        free.put_nowait(msisdn(index))
-    state = E2EState(free=free)
-    loop = asyncio.get_running_loop()
-    started = time.monotonic()
-    window_start = started + job["warmup_s"]
-    send_deadline = window_start + job["duration_s"]
-
-    route = push_route(job, await get_token(job))
-    receiver_url = job["receiver_url"]
-
+    token = await get_token(job)
     async with (
         client_for(job, job["base_url"], job["concurrency"]) as client,
-        client_for(job, receiver_url, 2) as receiver,
+        client_for(job, job["receiver_url"], 1) as receiver,
     ):
         await client.warm(job["concurrency"])
-
-        async def push(number: str) -> None:
-            sent = time.monotonic()
-            try:
-                status, body = await client.send(route, bodies.body(number))
-            except RequestFailed as error:
-                state.errors[str(error).split(":")[0]] += 1
-                loop.call_later(0.5, free.put_nowait, number)
-                return
-            checkout_id = None
-            if status == 200:
-                checkout_id = orjson.loads(body).get("CheckoutRequestID")
-            if not checkout_id:
-                state.errors[_error_key(status, body)] += 1
-                # The subscriber may still be locked by an earlier push: rest it a while.
-                loop.call_later(0.5, free.put_nowait, number)
-                return
-            state.accepted += 1
-            done = time.monotonic()
-            if window_start <= sent and done <= send_deadline:
-                state.accepted_in_window += 1
-                state.accept_latencies.append(done - sent)
-            arrived = state.early.pop(checkout_id, None)
-            if arrived is None:
-                state.pending[checkout_id] = (number, sent)
-            else:
-                state.matched += 1
-                state.e2e_latencies.append(arrived - sent)
-                free.put_nowait(number)
-
-        async def worker() -> None:
-            while True:
-                remaining = send_deadline - time.monotonic()
-                if remaining <= 0:
-                    return
-                try:
-                    number = await asyncio.wait_for(free.get(), remaining)
-                except TimeoutError:
-                    return
-                await push(number)
-
+        run = E2ERun(job, client, receiver, push_route(job, token))
         stop_polling = asyncio.Event()
-        poller = asyncio.create_task(
-            _poll_callbacks(
-                receiver,
-                f"{receiver_url}/events/{job['bucket']}",
-                state,
-                stop_polling,
-                job["poll_interval_s"],
-            )
-        )
-
-        async def window_probe() -> dict[str, float]:
-            await asyncio.sleep(max(0.0, window_start - time.monotonic()))
-            probe.begin()
-            await asyncio.sleep(max(0.0, send_deadline - time.monotonic()))
-            return probe.end()
-
-        probe_task = asyncio.create_task(window_probe())
-        await asyncio.gather(*(worker() for _ in range(job["concurrency"])))
-        cpu = await probe_task
-
-        # Stop sending; give the stragglers a bounded time to call back.
-        drain_started = time.monotonic()
-        drain_deadline = drain_started + job["drain_s"]
-        while state.pending and time.monotonic() < drain_deadline:
-            await asyncio.sleep(0.05)
-        drain_s = time.monotonic() - drain_started
-        # Let late duplicates land before the final count.
+        poller = asyncio.create_task(run.poll_callbacks(stop_polling))
+        sampler = asyncio.create_task(run.sample_window(probe))
+        await asyncio.gather(*(run.worker() for _ in range(job["concurrency"])))
+        cpu = await sampler
+        drain_s = await run.drain()
+        # Give late duplicates a moment to land before the final count.
         await asyncio.sleep(job["settle_s"])
         stop_polling.set()
         await poller
-        stats_route = Prepared("GET", f"{receiver_url}/stats/{job['bucket']}", {})
-        receiver_stats = orjson.loads((await receiver.send(stats_route))[1])
-
-    window = job["duration_s"]
-    in_window = [code for at, code in state.arrivals if window_start <= at < send_deadline]
-    # A completed payment is a callback saying it succeeded; other result codes are failures.
-    completed = sum(1 for code in in_window if code == 0)
-    return {
-        "concurrency": job["concurrency"],
-        "pool": job["msisdn_stop"] - job["msisdn_first"],
-        "warmup_s": job["warmup_s"],
-        "window_s": window,
-        "accepted": state.accepted,
-        "accepted_per_s_in_window": round(state.accepted_in_window / window, 1),
-        "callbacks_in_window": len(in_window),
-        "completed_in_window": completed,
-        "completed_per_s": round(completed / window, 1),
-        "callbacks_unique": receiver_stats["unique"],
-        "matched": state.matched,
-        "lost": len(state.pending),
-        "duplicates": receiver_stats["duplicates"],
-        "unknown_callbacks": len(state.early),
-        "malformed_callbacks": receiver_stats["malformed"],
-        "result_codes": dict(state.result_codes),
-        "drain_s": round(drain_s, 3),
-        "push_errors": dict(state.errors),
-        "accept_latency": latency_summary(state.accept_latencies),
-        "e2e_latency": latency_summary(state.e2e_latencies),
-        "cpu_s": cpu,
-    }
+        stats = await run.receiver_stats()
+    return run.summary(cpu, drain_s, stats)
 
 
 JOBS: dict[str, Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]] = {

@@ -36,7 +36,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from bench.loadgen import machine_busy_s
+from bench.loadgen import machine_busy_s, tree_cpu_s
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = ROOT / "bench" / "results"
@@ -319,6 +319,14 @@ class Server:
     base_url: str
     log_path: Path
     started_s: float
+    idle_cpu_share: float = 0.0
+
+
+def idle_cpu_share(pid: int, seconds: float = 1.0) -> float:
+    """Share of one CPU the server tree burns with no requests: its background loops' cost."""
+    before = tree_cpu_s(pid)
+    time.sleep(seconds)
+    return round((tree_cpu_s(pid) - before) / seconds, 3)
 
 
 def start_server(
@@ -387,6 +395,10 @@ def run_loadgen(
     except subprocess.TimeoutExpired as error:
         children.stop(proc, grace_s=1.0)
         raise BenchError(f"load generator ({job['mode']}) ran over {timeout_s:.0f}s") from error
+    except BaseException:
+        # Interrupted: stop the load first, so the server is not shut down under load.
+        children.stop(proc, grace_s=0.5)
+        raise
     children.stop(proc, grace_s=1.0)
     log.flush()
     if proc.returncode != 0:
@@ -413,6 +425,7 @@ class Context:
     log: IO[bytes]
     client: str
     wait_idle_s: float
+    open_rate: float | None
     quiet: dict[str, dict[str, float]]
 
 
@@ -443,6 +456,7 @@ def server_for(ctx: Context, phase: str, db_path: Path, delay_s: float) -> Itera
         "PESABOX_CUSTOMER_DELAY_S": str(delay_s),
     }
     server = start_server(ctx.children, ctx.cli, env, ctx.workers, ctx.workdir / f"{phase}.log")
+    server.idle_cpu_share = idle_cpu_share(server.proc.pid)
     try:
         yield server
     finally:
@@ -465,6 +479,7 @@ def phase_healthz(ctx: Context) -> dict[str, Any]:
             ctx.children, ctx.env, job, p.healthz_warmup_s + p.healthz_duration_s + 60, ctx.log
         )
         result["server_start_s"] = server.started_s
+        result["server_idle_cpu_share"] = server.idle_cpu_share
     result["server_log"] = log_problems(server.log_path)
     return result
 
@@ -490,6 +505,7 @@ def phase_accept(ctx: Context) -> dict[str, Any]:
             "open_duration_s": p.open_duration_s,
             "max_outstanding": p.open_max_outstanding,
             "open_connections": p.open_connections,
+            "open_rate_per_s": ctx.open_rate,
             # Phase C's pool is the top of the range, in its own database copy; phase B
             # may use everything below it.
             "msisdn_first": 0,
@@ -498,6 +514,7 @@ def phase_accept(ctx: Context) -> dict[str, Any]:
         timeout = p.accept_warmup_s + p.accept_duration_s + p.open_duration_s + 120
         result = run_loadgen(ctx.children, ctx.env, job, timeout, ctx.log)
         result["server_start_s"] = server.started_s
+        result["server_idle_cpu_share"] = server.idle_cpu_share
     result["server_log"] = log_problems(server.log_path)
     return result
 
@@ -528,6 +545,7 @@ def phase_e2e(ctx: Context) -> dict[str, Any]:
         timeout = p.e2e_warmup_s + p.e2e_duration_s + p.e2e_drain_s + p.e2e_settle_s + 120
         result = run_loadgen(ctx.children, ctx.env, job, timeout, ctx.log)
         result["server_start_s"] = server.started_s
+        result["server_idle_cpu_share"] = server.idle_cpu_share
     result["server_log"] = log_problems(server.log_path)
     return result
 
@@ -619,6 +637,12 @@ def _row(
     )
 
 
+def _open_label(report: dict[str, Any]) -> str:
+    if report.get("open_rate"):
+        return f"{report['open_rate']:g}/s"
+    return f"{report['profile']['open_fraction']:.0%}"
+
+
 def print_report(report: dict[str, Any]) -> None:
     r = report["results"]
     a, b, c = r["healthz"], r["accept"], r["e2e"]
@@ -642,7 +666,7 @@ def print_report(report: dict[str, Any]) -> None:
             closed["ok"],
         ),
         _row(
-            f"B push accept open @{report['profile']['open_fraction']:.0%}",
+            f"B push accept open @{_open_label(report)}",
             f"{_fmt(opened.get('achieved_rate_per_s'))} push/s",
             opened.get("latency_from_schedule") or {},
             opened.get("cpu_s") or {},
@@ -696,6 +720,10 @@ def print_report(report: dict[str, Any]) -> None:
         f"{opened.get('errors') or 'none'}, open dropped {opened.get('dropped', 0)}, "
         f"MSISDNs used {b['msisdns_used']:,}"
     )
+    idle = [
+        f"{k} {v.get('server_idle_cpu_share', 0):.0%}" for k, v in (("A", a), ("B", b), ("C", c))
+    ]
+    print(f"Server CPU when idle, before load (share of one core): {', '.join(idle)}")
     setup = report["setup"]
     print(
         f"Setup: seed {setup['customers']:,} customers in {setup['timings']['seed_s']:.1f}s, "
@@ -798,6 +826,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--client", choices=("raw", "aiohttp"), default="raw", help="load generator HTTP client"
     )
     parser.add_argument(
+        "--open-rate", type=float, help="phase B open-loop rate (default: half the max)"
+    )
+    parser.add_argument(
         "--wait-idle",
         type=float,
         help="seconds to wait for other processes to go quiet before each phase "
@@ -837,6 +868,7 @@ def benchmark(args: argparse.Namespace, children: Children, workdir: Path) -> di
         "mode": "quick" if args.quick else "full",
         "workers": args.workers,
         "client": args.client,
+        "open_rate": args.open_rate,
         "started_at": datetime.now(UTC).isoformat(),
         "environment": environment(),
         "profile": asdict(profile),
@@ -862,6 +894,7 @@ def benchmark(args: argparse.Namespace, children: Children, workdir: Path) -> di
             log,
             args.client,
             args.wait_idle if args.wait_idle is not None else (0.0 if args.quick else 15.0),
+            args.open_rate,
             {},
         )
         results: dict[str, Any] = {}
@@ -884,6 +917,9 @@ def benchmark(args: argparse.Namespace, children: Children, workdir: Path) -> di
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     signal.signal(signal.SIGTERM, _raise_on_sigterm)
+    # Started in the background by a non-interactive shell, SIGINT arrives ignored; put the
+    # normal Ctrl-C behaviour back so an interrupt always unwinds and cleans up.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     children = Children()
     workdir = Path(tempfile.mkdtemp(prefix="pesabox-bench-"))
     try:
