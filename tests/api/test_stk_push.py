@@ -214,10 +214,11 @@ async def test_stk_settles_once_and_posts_once(
     await receiver.wait_for_stk(checkout_id)
     # A late timer or a second process settling again must change nothing.
     from pesabox.domain.services.stk_settle import SettleContext, settle_request
+    from pesabox.storage.parties_store import ShortcodeCache
     from pesabox.storage.db import write_transaction
 
     with write_transaction(gateway.platform.engine) as conn:
-        context = SettleContext(gateway.platform.ledger, 3)
+        context = SettleContext(gateway.platform.ledger, 3, ShortcodeCache())
         assert settle_request(conn, context, checkout_request_id=checkout_id, now=0) is None
     with read_transaction(gateway.platform.engine) as conn:
         posted = conn.execute(

@@ -8,7 +8,18 @@ from __future__ import annotations
 
 from sqlalchemy import Connection
 
-from pesabox.storage.tables import callbacks
+from pesabox.storage.fastsql import Statement
+
+# On the payment path, so written once for the driver (see `fastsql`).
+_INSERT = Statement(
+    """
+    INSERT INTO callbacks (transaction_id, kind, url, payload, status, attempts, max_attempts,
+                           next_attempt_at, fail_first, delay_s, created_at)
+    VALUES (:transaction_id, :kind, :url, :payload, :status, 0, :max_attempts, :now,
+            :fail_first, :delay_s, :now)
+    RETURNING id
+    """
+)
 
 PENDING = "pending"
 DELIVERED = "delivered"
@@ -30,20 +41,20 @@ def enqueue(
     delay_s: float = 0.0,
     suppressed: bool = False,
 ) -> int:
-    result = conn.execute(
-        callbacks.insert().values(
-            transaction_id=transaction_id,
-            kind=kind,
-            url=url,
-            payload=payload,
-            status=SUPPRESSED if suppressed else PENDING,
-            attempts=0,
-            max_attempts=max_attempts,
-            next_attempt_at=now,
-            fail_first=fail_first,
-            delay_s=delay_s,
-            created_at=now,
-        )
+    row = _INSERT.one_or_none(
+        conn,
+        {
+            "transaction_id": transaction_id,
+            "kind": kind,
+            "url": url,
+            "payload": payload,
+            "status": SUPPRESSED if suppressed else PENDING,
+            "max_attempts": max_attempts,
+            "now": now,
+            "fail_first": fail_first,
+            "delay_s": delay_s,
+        },
     )
-    key = result.inserted_primary_key
-    return int(key[0]) if key else 0
+    if row is None:
+        raise RuntimeError("the outbox insert returned no id")
+    return int(row[0])

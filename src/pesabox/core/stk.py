@@ -24,7 +24,6 @@ from pesabox.storage.types import Connection, Engine
 from pesabox.storage.writer import LedgerWriter
 
 log = logging.getLogger(__name__)
-_SHORTCODE_CACHE_S = 5.0
 # Timers beyond this are left to the sweeper, which also follows sandbox clock jumps.
 _MAX_TIMER_S = 300.0
 
@@ -47,8 +46,8 @@ class StkService:
         self._runtime = runtime
         self._settings = settings
         self._on_callback_written = on_callback_written
-        self._context = SettleContext(ledger, settings.callback_max_attempts)
-        self._shortcodes: dict[str, tuple[float, parties_store.ShortcodeRecord | None]] = {}
+        self._shortcodes = parties_store.ShortcodeCache()
+        self._context = SettleContext(ledger, settings.callback_max_attempts, self._shortcodes)
         self._inflight: set[str] = set()
         self._tasks: set[asyncio.Task[Any]] = set()
 
@@ -175,19 +174,15 @@ class StkService:
     # --- reads ------------------------------------------------------------------------
 
     async def _shortcode(self, shortcode: str) -> parties_store.ShortcodeRecord | None:
-        cached = self._shortcodes.get(shortcode)
         now = self._clock.now()
-        if cached is not None and now - cached[0] < _SHORTCODE_CACHE_S:
-            return cached[1]
-        record = await asyncio.to_thread(self._read_shortcode, shortcode)
-        if len(self._shortcodes) > 10_000:
-            self._shortcodes.clear()
-        self._shortcodes[shortcode] = (now, record)
-        return record
+        hit, record = self._shortcodes.cached(shortcode, now)
+        if hit:
+            return record
+        return await asyncio.to_thread(self._read_shortcode, shortcode, now)
 
-    def _read_shortcode(self, shortcode: str) -> parties_store.ShortcodeRecord | None:
+    def _read_shortcode(self, shortcode: str, now: float) -> parties_store.ShortcodeRecord | None:
         with read_transaction(self._engine) as conn:
-            return parties_store.get_shortcode(conn, shortcode)
+            return self._shortcodes.lookup(conn, shortcode, now)
 
     def _read_request(self, checkout_id: str) -> stk_store.StkRecord | None:
         with read_transaction(self._engine) as conn:

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select, text
+from sqlalchemy import Connection, select
 
 from pesabox.domain.accounts import AccountSpec
 from pesabox.domain.ledger import (
@@ -22,11 +22,12 @@ from pesabox.domain.ledger import (
     PostingStatus,
     TransferRequest,
 )
+from pesabox.storage.fastsql import Statement
 from pesabox.storage.tables import accounts, daily_totals, transfers
 
 # Moves posted totals unless the result would cross a bound. `available` leaves out money
 # that a pending debit reserves, so a reservation cannot be spent twice.
-_MOVE_POSTED = text(
+_MOVE_POSTED = Statement(
     """
     UPDATE accounts
        SET debits_posted = debits_posted + :debit, credits_posted = credits_posted + :credit
@@ -39,7 +40,7 @@ _MOVE_POSTED = text(
                <= max_balance_cents)
     """
 )
-_MOVE_PENDING = text(
+_MOVE_PENDING = Statement(
     """
     UPDATE accounts
        SET debits_pending = debits_pending + :debit, credits_pending = credits_pending + :credit
@@ -50,7 +51,7 @@ _MOVE_PENDING = text(
             OR credits_posted - debits_posted + credits_pending + :credit <= max_balance_cents)
     """
 )
-_UNBOUNDED_MOVE = text(
+_UNBOUNDED_MOVE = Statement(
     """
     UPDATE accounts
        SET debits_posted = debits_posted + :debit, credits_posted = credits_posted + :credit,
@@ -59,12 +60,41 @@ _UNBOUNDED_MOVE = text(
      WHERE id = :id
     """
 )
-_ADD_DAILY = text(
+_ADD_DAILY = Statement(
     """
-    INSERT INTO daily_totals (account_id, day, debits_cents) VALUES (:id, :day, :amount)
+    INSERT INTO daily_totals (account_id, day, debits_cents)
+    SELECT id, :day, :amount FROM accounts WHERE code = :code
     ON CONFLICT (account_id, day) DO UPDATE
        SET debits_cents = daily_totals.debits_cents + excluded.debits_cents
      WHERE daily_totals.debits_cents + excluded.debits_cents <= :limit
+    """
+)
+
+
+_TRANSFER_FIELDS = (
+    "debit_account_id",
+    "credit_account_id",
+    "amount_cents",
+    "phase",
+    "pending_id",
+    "purpose",
+    "transaction_id",
+)
+_ACCOUNT_ID = Statement("SELECT id FROM accounts WHERE code = :code")
+_BALANCE = Statement("SELECT credits_posted - debits_posted FROM accounts WHERE code = :code")
+_TRANSFER_BY_ID = Statement(
+    """
+    SELECT debit_account_id, credit_account_id, amount_cents, phase, pending_id, purpose,
+           transaction_id
+      FROM transfers WHERE id = :id
+    """
+)
+_INSERT_TRANSFER = Statement(
+    """
+    INSERT INTO transfers (id, debit_account_id, credit_account_id, amount_cents, phase,
+                           pending_id, transaction_id, purpose, created_at)
+    VALUES (:id, :debit_account_id, :credit_account_id, :amount_cents, :phase, :pending_id,
+            :transaction_id, :purpose, :created_at)
     """
 )
 
@@ -106,10 +136,11 @@ class LedgerStore:
         cached = self._ids.get(code)
         if cached is not None:
             return cached
-        found = conn.execute(select(accounts.c.id).where(accounts.c.code == code)).scalar()
-        if found is not None:
-            self._ids[code] = found
-        return found
+        row = _ACCOUNT_ID.one_or_none(conn, {"code": code})
+        if row is None:
+            return None
+        self._ids[code] = int(row[0])
+        return self._ids[code]
 
     def account_id(self, conn: Connection, code: str) -> int:
         found = self.find_account_id(conn, code)
@@ -118,12 +149,10 @@ class LedgerStore:
         return found
 
     def balance_cents(self, conn: Connection, code: str) -> int:
-        row = conn.execute(
-            select(accounts.c.credits_posted, accounts.c.debits_posted).where(
-                accounts.c.id == self.account_id(conn, code)
-            )
-        ).one()
-        return int(row.credits_posted - row.debits_posted)
+        row = _BALANCE.one_or_none(conn, {"code": code})
+        if row is None:
+            raise InvariantViolation(f"no ledger account {code}")
+        return int(row[0])
 
     def forget(self) -> None:
         """Drop cached ids; called after a rollback that may have undone new accounts."""
@@ -151,7 +180,7 @@ class LedgerStore:
         refused = self._apply_moves(conn, moves)
         if refused is not None:
             return refused
-        conn.execute(transfers.insert(), [self._row(conn, r, now) for r in requests])
+        _INSERT_TRANSFER.executemany(conn, [self._row(conn, r, now) for r in requests])
         return PostingResult(PostingStatus.OK)
 
     def add_daily_debit(
@@ -160,26 +189,17 @@ class LedgerStore:
         """Count a debit against the account's daily limit; False if it would exceed it."""
         if amount_cents > limit_cents:
             return False
-        result = conn.execute(
-            _ADD_DAILY,
-            {
-                "id": self.account_id(conn, account_code),
-                "day": day,
-                "amount": amount_cents,
-                "limit": limit_cents,
-            },
-        )
-        return bool(result.rowcount)
+        params = {"code": account_code, "day": day, "amount": amount_cents, "limit": limit_cents}
+        return _ADD_DAILY.rowcount(conn, params) > 0
 
     def _replay_status(
         self, conn: Connection, requests: Sequence[TransferRequest]
     ) -> PostingStatus | None:
-        ids = [r.id for r in requests]
-        rows = conn.execute(
-            select(transfers).where(transfers.c.id.in_(bindparam("ids", expanding=True))),
-            {"ids": ids},
-        ).mappings()
-        existing = {row["id"]: row for row in rows}
+        existing: dict[str, dict[str, Any]] = {}
+        for request in requests:
+            row = _TRANSFER_BY_ID.one_or_none(conn, {"id": request.id})
+            if row is not None:
+                existing[request.id] = dict(zip(_TRANSFER_FIELDS, row, strict=True))
         if not existing:
             return None
         if len(existing) != len(requests):
@@ -293,17 +313,17 @@ class LedgerStore:
     @staticmethod
     def _apply_checked(conn: Connection, account_id: int, move: _Move) -> bool:
         if move.debit or move.credit:
-            posted = conn.execute(
-                _MOVE_POSTED, {"id": account_id, "debit": move.debit, "credit": move.credit}
+            posted = _MOVE_POSTED.rowcount(
+                conn, {"id": account_id, "debit": move.debit, "credit": move.credit}
             )
-            if not posted.rowcount:
+            if not posted:
                 return False
         if move.debit_pending or move.credit_pending:
-            pending = conn.execute(
-                _MOVE_PENDING,
+            pending = _MOVE_PENDING.rowcount(
+                conn,
                 {"id": account_id, "debit": move.debit_pending, "credit": move.credit_pending},
             )
-            if not pending.rowcount:
+            if not pending:
                 LedgerStore._apply_unbounded(
                     conn, account_id, _Move(debit=move.debit, credit=move.credit), sign=-1
                 )
@@ -312,8 +332,8 @@ class LedgerStore:
 
     @staticmethod
     def _apply_unbounded(conn: Connection, account_id: int, move: _Move, *, sign: int) -> None:
-        conn.execute(
-            _UNBOUNDED_MOVE,
+        _UNBOUNDED_MOVE.rowcount(
+            conn,
             {
                 "id": account_id,
                 "debit": sign * move.debit,

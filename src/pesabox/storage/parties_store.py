@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from pesabox.storage.fastsql import Statement
 from pesabox.storage.tables import customers, organisations, shortcodes, sms_messages
 
 
@@ -50,6 +51,31 @@ def get_shortcode(conn: Connection, shortcode: str) -> ShortcodeRecord | None:
     )
 
 
+class ShortcodeCache:
+    """Shortcodes change only through onboarding, so each process keeps them for a few
+    seconds instead of reading them on every push and every payment."""
+
+    def __init__(self, ttl_s: float = 5.0) -> None:
+        self._ttl_s = ttl_s
+        self._entries: dict[str, tuple[float, ShortcodeRecord | None]] = {}
+
+    def cached(self, shortcode: str, now: float) -> tuple[bool, ShortcodeRecord | None]:
+        entry = self._entries.get(shortcode)
+        if entry is not None and now - entry[0] < self._ttl_s:
+            return True, entry[1]
+        return False, None
+
+    def lookup(self, conn: Connection, shortcode: str, now: float) -> ShortcodeRecord | None:
+        hit, record = self.cached(shortcode, now)
+        if hit:
+            return record
+        record = get_shortcode(conn, shortcode)
+        if len(self._entries) > 10_000:
+            self._entries.clear()
+        self._entries[shortcode] = (now, record)
+        return record
+
+
 def get_customer(conn: Connection, msisdn: str) -> CustomerRecord | None:
     row = conn.execute(select(customers).where(customers.c.msisdn == msisdn)).first()
     if row is None:
@@ -57,10 +83,14 @@ def get_customer(conn: Connection, msisdn: str) -> CustomerRecord | None:
     return CustomerRecord(row.msisdn, row.name, row.pin_digest, row.status)
 
 
+_ADD_SMS = Statement(
+    "INSERT INTO sms_messages (msisdn, sender, body, created_at) "
+    "VALUES (:msisdn, :sender, :body, :now)"
+)
+
+
 def add_sms(conn: Connection, *, msisdn: str, sender: str, body: str, now: float) -> None:
-    conn.execute(
-        sms_messages.insert().values(msisdn=msisdn, sender=sender, body=body, created_at=now)
-    )
+    _ADD_SMS.rowcount(conn, {"msisdn": msisdn, "sender": sender, "body": body, "now": now})
 
 
 def list_sms(conn: Connection, msisdn: str, *, limit: int = 50) -> list[dict[str, Any]]:

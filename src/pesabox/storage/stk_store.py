@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select, update
 
+from pesabox.storage.fastsql import Statement
 from pesabox.storage.tables import stk_requests
 
 PENDING = "pending"
@@ -46,12 +47,38 @@ class StkRecord:
     completed_at: float | None
 
 
+_COLUMNS = [column.name for column in stk_requests.columns]
+# The partial unique index on pending requests is M-Pesa's subscriber lock: a second pending
+# push for the same phone inserts nothing, and the caller answers "Unable to lock subscriber".
+# The column names come from our own table definition, never from input.
+_INSERT = Statement(
+    f"INSERT INTO stk_requests ({', '.join(_COLUMNS)}) "  # noqa: S608
+    f"VALUES ({', '.join(':' + c for c in _COLUMNS)}) "
+    "ON CONFLICT (msisdn) WHERE status = 'pending' DO NOTHING"
+)
+_CLAIM = Statement(
+    "UPDATE stk_requests SET status = 'settling' "  # noqa: S608
+    "WHERE checkout_request_id = :id AND status = 'pending' "
+    f"RETURNING {', '.join(_COLUMNS)}"
+)
+_SETTLE = Statement(
+    """
+    UPDATE stk_requests
+       SET status = :status, result_code = :result_code, result_desc = :result_desc,
+           receipt = :receipt, completed_at = :now, due_at = NULL
+     WHERE checkout_request_id = :id
+    """
+)
+
+
 def _record(row: Any) -> StkRecord:
     return StkRecord(**row._mapping)
 
 
-def insert_request(conn: Connection, values: dict[str, Any]) -> None:
-    conn.execute(stk_requests.insert().values(**values))
+def insert_request(conn: Connection, values: dict[str, Any]) -> bool:
+    """Insert a pending request; False (and nothing written) if the phone has one already."""
+    row = {column: values.get(column) for column in _COLUMNS}
+    return _INSERT.rowcount(conn, row) > 0
 
 
 def has_pending(conn: Connection, msisdn: str) -> bool:
@@ -99,16 +126,12 @@ def due_request_ids(conn: Connection, *, due_by: float, limit: int) -> list[str]
     return [row.checkout_request_id for row in rows]
 
 
-def claim_for_settling(conn: Connection, checkout_request_id: str) -> bool:
-    result = conn.execute(
-        update(stk_requests)
-        .where(
-            stk_requests.c.checkout_request_id == checkout_request_id,
-            stk_requests.c.status == PENDING,
-        )
-        .values(status=SETTLING)
-    )
-    return bool(result.rowcount)
+def claim_for_settling(conn: Connection, checkout_request_id: str) -> StkRecord | None:
+    """Take a pending request for settling; None if it is not pending any more."""
+    row = _CLAIM.one_or_none(conn, {"id": checkout_request_id})
+    if row is None:
+        return None
+    return StkRecord(**dict(zip(_COLUMNS, row, strict=True)))
 
 
 def settle(
@@ -120,17 +143,16 @@ def settle(
     receipt: str | None,
     now: float,
 ) -> None:
-    conn.execute(
-        update(stk_requests)
-        .where(stk_requests.c.checkout_request_id == checkout_request_id)
-        .values(
-            status=COMPLETED if result_code == 0 else FAILED,
-            result_code=result_code,
-            result_desc=result_desc,
-            receipt=receipt,
-            completed_at=now,
-            due_at=None,
-        )
+    _SETTLE.rowcount(
+        conn,
+        {
+            "id": checkout_request_id,
+            "status": COMPLETED if result_code == 0 else FAILED,
+            "result_code": result_code,
+            "result_desc": result_desc,
+            "receipt": receipt,
+            "now": now,
+        },
     )
 
 

@@ -132,10 +132,8 @@ def record_push(
     now: float,
 ) -> bool:
     """Insert the request unless the subscriber already has a pending one."""
-    if stk_store.has_pending(conn, command.phone_number):
-        return False
     merchant_request_id, checkout_request_id = ids
-    stk_store.insert_request(
+    return stk_store.insert_request(
         conn,
         {
             "checkout_request_id": checkout_request_id,
@@ -159,9 +157,12 @@ def record_push(
             "callback_fail_times": plan.callback_fail_times,
             "callback_delay_s": plan.callback_delay_s,
             "created_at": now,
+            "completed_at": None,
+            "result_code": None,
+            "result_desc": None,
+            "receipt": None,
         },
     )
-    return True
 
 
 def unable_to_lock() -> MerchantError:
