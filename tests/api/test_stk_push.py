@@ -214,8 +214,8 @@ async def test_stk_settles_once_and_posts_once(
     await receiver.wait_for_stk(checkout_id)
     # A late timer or a second process settling again must change nothing.
     from pesabox.domain.services.stk_settle import SettleContext, settle_request
-    from pesabox.storage.parties_store import ShortcodeCache
     from pesabox.storage.db import write_transaction
+    from pesabox.storage.parties_store import ShortcodeCache
 
     with write_transaction(gateway.platform.engine) as conn:
         context = SettleContext(gateway.platform.ledger, 3, ShortcodeCache())
