@@ -39,7 +39,7 @@ DatabaseOption = Annotated[
 
 def _settings(database_url: str | None = None) -> Settings:
     if database_url:
-        os.environ["PESABOX_DATABASE_URL"] = database_url
+        return Settings(database_url=database_url)
     return Settings()
 
 
@@ -108,10 +108,16 @@ def serve(
     """Serve the gateway (and, unless PESABOX_RUN_BACKGROUND=false, callbacks and timers)."""
     import uvicorn
 
-    for name, value in (("HOST", host), ("PORT", port), ("WORKERS", workers)):
+    # uvicorn's worker processes build their app from the environment, so options go there.
+    for name, value in (
+        ("HOST", host),
+        ("PORT", port),
+        ("WORKERS", workers),
+        ("DATABASE_URL", database_url),
+    ):
         if value is not None:
             os.environ[f"PESABOX_{name}"] = str(value)
-    settings = _settings(database_url)
+    settings = Settings()
     engine = make_engine(settings.database_url)
     upgrade_to_head(engine)
     engine.dispose()

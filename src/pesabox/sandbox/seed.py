@@ -204,15 +204,12 @@ def seed_bulk_customers(conn: Connection, *, count: int, now: float, ledger: Led
             for m in msisdns
         ],
     )
-    ids = dict(
-        conn.execute(
-            select(accounts_table.c.code, accounts_table.c.id).where(
-                accounts_table.c.code.like(f"wallet:{fixtures.BULK_MSISDN_PREFIX}%")
-            )
+    rows = conn.execute(
+        select(accounts_table.c.code, accounts_table.c.id).where(
+            accounts_table.c.code.like(f"wallet:{fixtures.BULK_MSISDN_PREFIX}%")
         )
-        .tuples()
-        .all()
     )
+    ids = {code: account_id for code, account_id in rows}
     float_id = ledger.account_id(conn, accounts.FLOAT.code)
     conn.execute(
         insert(transfers),
