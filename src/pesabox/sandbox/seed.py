@@ -209,7 +209,7 @@ def seed_bulk_customers(conn: Connection, *, count: int, now: float, ledger: Led
             accounts_table.c.code.like(f"wallet:{fixtures.BULK_MSISDN_PREFIX}%")
         )
     )
-    ids = {code: account_id for code, account_id in rows}
+    ids: dict[str, int] = {row[0]: row[1] for row in rows}
     float_id = ledger.account_id(conn, accounts.FLOAT.code)
     conn.execute(
         insert(transfers),
