@@ -10,8 +10,7 @@
     ├── NoProductMatch              401.003.01 the app lacks the API's product
     ├── ResourceNotFound            404.001.01 unknown path
     ├── MethodNotAllowed            405.001    "<METHOD> Method Not Allowed"
-    ├── MerchantError               500.001.1001 merchant missing, wrong password, locked subscriber
-    └── SystemBusy                  500.003.02 the gateway is shedding load
+    └── MerchantError               500.001.1001 merchant missing, wrong password, locked subscriber
 
 Business failures (insufficient funds, a cancelled prompt) are not exceptions: they are
 result codes delivered in callbacks (`pesabox.domain.result_codes`).
@@ -116,12 +115,6 @@ UNABLE_TO_LOCK_SUBSCRIBER = (
     "Unable to lock subscriber, a transaction is already in process for the current subscriber"
 )
 TRANSACTION_BEING_PROCESSED = "The transaction is being processed"
-
-
-class SystemBusy(PesaError):
-    http_status = 500
-    error_code = "500.003.02"
-    error_message = "System is busy. Please try again in few minutes."
 
 
 class SandboxError(PesaError):

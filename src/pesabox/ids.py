@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import itertools
 import os
+import random
 import secrets
 import string
+from functools import lru_cache
 
 from pesabox.clock import eat_datetime
 
@@ -16,6 +18,10 @@ _DAY_CHARS = "123456789ABCDEFGHIJKLMNOPQRSTUV"
 # Distinguishes processes so two gateway workers never mint the same sequence-based id.
 _PROCESS_TAG = os.getpid() % 100000
 _sequence = itertools.count(1)
+# Request ids and receipts must be unique, not unguessable (uniqueness is the database's job),
+# so they come from a fast generator seeded from the OS; access tokens and consumer secrets
+# use `secrets`.
+_fast = random.Random(secrets.randbits(128))  # noqa: S311 - ids, not secrets (see above)
 
 
 def random_token(length: int) -> str:
@@ -24,13 +30,13 @@ def random_token(length: int) -> str:
 
 def merchant_request_id() -> str:
     """Like `f1e2-4b95-a71d-b30d3cdbb7a7942864`: hex groups, then digits."""
-    raw = secrets.token_hex(12)
+    raw = f"{_fast.getrandbits(96):024x}"
     return f"{raw[0:4]}-{raw[4:8]}-{raw[8:12]}-{raw[12:24]}{_PROCESS_TAG}{next(_sequence)}"
 
 
 def request_id() -> str:
     """The `requestId` of an error envelope, in the older `\\d+-\\d+-\\d` shape."""
-    return f"{_PROCESS_TAG}-{secrets.randbelow(10**8)}-{next(_sequence) % 9 + 1}"
+    return f"{_PROCESS_TAG}-{_fast.randrange(10**8)}-{next(_sequence) % 9 + 1}"
 
 
 def checkout_request_id(epoch_s: float, msisdn: str) -> str:
@@ -47,16 +53,21 @@ def checkout_request_id(epoch_s: float, msisdn: str) -> str:
     if len(_last_checkout_ms) > 100_000:
         _last_checkout_ms.clear()
     _last_checkout_ms[msisdn] = moment_ms
-    moment = eat_datetime(moment_ms / 1000)
-    return f"ws_CO_{moment.strftime('%d%m%Y%H%M%S')}{moment_ms % 1000:03d}{msisdn[-9:]}"
+    return f"ws_CO_{_ddmmyyyyhhmmss(moment_ms // 1000)}{moment_ms % 1000:03d}{msisdn[-9:]}"
 
 
 _last_checkout_ms: dict[str, int] = {}
 
 
+@lru_cache(maxsize=64)
+def _ddmmyyyyhhmmss(epoch_s: int) -> str:
+    # Formatting a date is the slow part of an id; pushes in the same second share it.
+    return eat_datetime(epoch_s).strftime("%d%m%Y%H%M%S")
+
+
 def conversation_id(epoch_s: float) -> str:
     """`AG_YYYYMMDD_` + 20 lowercase hex characters."""
-    return f"AG_{eat_datetime(epoch_s).strftime('%Y%m%d')}_{secrets.token_hex(10)}"
+    return f"AG_{eat_datetime(epoch_s).strftime('%Y%m%d')}_{_fast.getrandbits(80):020x}"
 
 
 def receipt_number(epoch_s: float) -> str:
@@ -65,5 +76,5 @@ def receipt_number(epoch_s: float) -> str:
     year_char = string.ascii_uppercase[(moment.year - 2006) % 26]
     month_char = string.ascii_uppercase[moment.month - 1]
     day_char = _DAY_CHARS[moment.day - 1]
-    tail = "".join(secrets.choice(_RECEIPT_ALPHABET) for _ in range(7))
+    tail = "".join(_fast.choices(_RECEIPT_ALPHABET, k=7))
     return f"{year_char}{month_char}{day_char}{tail}"

@@ -22,7 +22,7 @@ class Settings(BaseSettings):
     customer_delay_s: float = 0.0
     # How long an unanswered STK prompt stays on the handset before it gives up (1037).
     stk_prompt_timeout_s: float = 60.0
-    # A second push to a subscriber within this window of a pending one is refused.
+    # Daraja's tokens live an hour; the reply says one second less ("3599").
     access_token_lifetime_s: int = 3600
 
     # "https://shop.example=>http://127.0.0.1:5000" rules, separated by commas.

@@ -10,10 +10,10 @@ from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
 
 from pesabox import __version__
+from pesabox.api.fastpath import FastPaths
 from pesabox.api.handlers import http_error_handler, pesa_error_handler, unexpected_error_handler
 from pesabox.api.routes.oauth import generate_token
 from pesabox.api.routes.sandbox import sandbox_router
-from pesabox.api.routes.stk import stk_push, stk_query
 from pesabox.core.platform import Platform
 from pesabox.errors import PesaError
 from pesabox.settings import Settings
@@ -24,9 +24,17 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-def create_app(settings: Settings, *, platform: Platform | None = None) -> Litestar:
+def create_app(settings: Settings, *, platform: Platform | None = None) -> FastPaths:
+    """The ASGI app: the payment routes on the fast path, the rest on Litestar."""
     own_platform = platform or Platform(settings)
+    return FastPaths(
+        create_litestar(settings, own_platform),  # type: ignore[arg-type]
+        platform=own_platform,
+        max_body_bytes=settings.max_body_bytes,
+    )
 
+
+def create_litestar(settings: Settings, own_platform: Platform) -> Litestar:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         app.state.platform = own_platform
@@ -36,7 +44,7 @@ def create_app(settings: Settings, *, platform: Platform | None = None) -> Lites
         finally:
             await own_platform.stop()
 
-    handlers: list[object] = [healthz, generate_token, stk_push, stk_query]
+    handlers: list[object] = [healthz, generate_token]
     if settings.environment == "sandbox":
         handlers.append(sandbox_router)
     return Litestar(

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from litestar import Litestar
-
 from pesabox.api.app import create_app
+from pesabox.api.fastpath import FastPaths
 from pesabox.settings import Settings
 
 
-def create_from_env() -> Litestar:
+def create_from_env() -> FastPaths:
     return create_app(Settings())

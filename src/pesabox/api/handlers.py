@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+import msgspec
 from litestar import MediaType, Response
 from litestar.exceptions import HTTPException
 
@@ -15,16 +16,33 @@ from pesabox.ids import request_id
 log = logging.getLogger("pesabox.api")
 
 
-def _envelope(error: PesaError) -> Response[ErrorEnvelope]:
-    return Response(
-        ErrorEnvelope(
-            requestId=error.request_id or request_id(),
-            errorCode=error.error_code,
-            errorMessage=error.error_message,
-        ),
-        status_code=error.http_status,
-        media_type=MediaType.JSON,
+_encoder = msgspec.json.Encoder()
+
+
+def _body(error: PesaError) -> ErrorEnvelope:
+    return ErrorEnvelope(
+        requestId=error.request_id or request_id(),
+        errorCode=error.error_code,
+        errorMessage=error.error_message,
     )
+
+
+def _envelope(error: PesaError) -> Response[ErrorEnvelope]:
+    return Response(_body(error), status_code=error.http_status, media_type=MediaType.JSON)
+
+
+def error_reply(
+    error: PesaError, *, method: str, path: str, unexpected: Exception | None = None
+) -> tuple[int, bytes]:
+    """The status and encoded envelope for an error, logged with its request id."""
+    body = _body(error)
+    if unexpected is not None:
+        log.error("unhandled error on %s %s (requestId %s)", method, path, body.requestId,
+                  exc_info=unexpected)  # fmt: skip
+    else:
+        log.info("%s %s -> %s %s (requestId %s)", method, path, error.http_status,
+                 error.error_code, body.requestId)  # fmt: skip
+    return error.http_status, _encoder.encode(body)
 
 
 def pesa_error_handler(request: AnyRequest, error: PesaError) -> Response[ErrorEnvelope]:

@@ -61,7 +61,11 @@ class Platform:
         await asyncio.to_thread(self.refresh)
         if background:
             await self.dispatcher.start()
-            self._sweeper = asyncio.create_task(self._sweep_forever(), name="stk-sweeper")
+        # Every process follows the shared clock and scenario table; only a process that runs
+        # the background work also settles requests that fell due.
+        self._sweeper = asyncio.create_task(
+            self._sweep_forever(settle=background), name="stk-sweeper"
+        )
 
     async def stop(self) -> None:
         if self._sweeper is not None:
@@ -81,10 +85,13 @@ class Platform:
         await asyncio.to_thread(self.refresh)
         return await self.stk.settle_due(grace_s=grace_s)
 
-    async def _sweep_forever(self) -> None:
+    async def _sweep_forever(self, *, settle: bool) -> None:
         while True:
             try:
-                await self.sweep_once()
+                if settle:
+                    await self.sweep_once()
+                else:
+                    await asyncio.to_thread(self.refresh)
             except Exception:
                 log.exception("sweep failed; trying again at the next tick")
             await asyncio.sleep(self.settings.poll_interval_s)

@@ -66,10 +66,14 @@ class StkService:
             len(command.account_reference) <= stk_push.MAX_ACCOUNT_REFERENCE_CHARS
             and len(stk_push.prompt_text(command, merchant)) <= stk_push.MAX_PROMPT_CHARS
         )
+        # Magic values are a sandbox feature: a real customer paying KES 1032 must be paid.
+        scenario = (
+            self._runtime.match(msisdn=command.phone_number, amount_cents=command.amount_cents)
+            if self._settings.environment == "sandbox"
+            else None
+        )
         plan = stk_push.plan_outcome(
-            scenario=self._runtime.match(
-                msisdn=command.phone_number, amount_cents=command.amount_cents
-            ),
+            scenario=scenario,
             default_delay_s=self._settings.customer_delay_s,
             prompt_timeout_s=self._settings.stk_prompt_timeout_s,
             now=now,

@@ -63,7 +63,11 @@ def settle_request(
     if chosen == Action.ACCEPT:
         result_code, receipt = _pay(conn, context, record, pin=pin, now=now)
     elif chosen == Action.RESULT:
-        result_code = record.planned_result_code or StkResult.SYSTEM_BUSY
+        result_code = (
+            record.planned_result_code
+            if record.planned_result_code is not None
+            else StkResult.SYSTEM_BUSY
+        )
     else:
         result_code = _FIXED_RESULTS[chosen]
     description = stk_description(result_code)
@@ -211,9 +215,10 @@ def _send_confirmation_sms(
     balance_cents = ledger.balance_cents(conn, f"wallet:{record.msisdn}")
     moment = eat_datetime(now)
     payee = shortcode.organisation_name if shortcode else record.party_b
+    account = f" for account {record.account_reference}" if record.account_reference else ""
     body = (
         f"{receipt} Confirmed. Ksh{cents_to_decimal_string(record.amount_cents)} sent to "
-        f"{payee} for account {record.account_reference} on {moment:%d/%m/%y} at "
+        f"{payee}{account} on {moment:%d/%m/%y} at "
         f"{moment:%I:%M %p}. New M-PESA balance is Ksh{cents_to_decimal_string(balance_cents)}. "
         f"Transaction cost, Ksh{cents_to_decimal_string(fee_cents)}."
     )
