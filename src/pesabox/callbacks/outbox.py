@@ -14,9 +14,9 @@ from pesabox.storage.fastsql import Statement
 _INSERT = Statement(
     """
     INSERT INTO callbacks (transaction_id, kind, url, payload, status, attempts, max_attempts,
-                           next_attempt_at, fail_first, delay_s, created_at)
+                           next_attempt_at, fail_first, delay_s, created_at, claimed_until)
     VALUES (:transaction_id, :kind, :url, :payload, :status, 0, :max_attempts, :now,
-            :fail_first, :delay_s, :now)
+            :fail_first, :delay_s, :now, :claimed_until)
     RETURNING id
     """
 )
@@ -40,7 +40,11 @@ def enqueue(
     fail_first: int = 0,
     delay_s: float = 0.0,
     suppressed: bool = False,
+    claimed_until: float | None = None,
 ) -> int:
+    """Write one callback row; with `claimed_until` it is born leased to this process, which
+    then delivers it at once instead of claiming it first (see `CallbackDispatcher.hand_over`).
+    """
     row = _INSERT.one_or_none(
         conn,
         {
@@ -53,6 +57,7 @@ def enqueue(
             "now": now,
             "fail_first": fail_first,
             "delay_s": delay_s,
+            "claimed_until": claimed_until,
         },
     )
     if row is None:

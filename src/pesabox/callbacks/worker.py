@@ -134,6 +134,24 @@ class CallbackDispatcher:
             await self._release(abandoned)
         await self._sender.close()
 
+    def hand_over(self, row: ClaimedCallback) -> None:
+        """Deliver a row this process wrote already leased to itself (no claim needed).
+
+        A row handed over while the dispatcher is not running keeps its lease, which lapses,
+        and any worker then claims it as usual.
+        """
+        if self._loop_task is None or self._stopping:
+            return
+        self._launch(row)
+
+    @property
+    def lease_s(self) -> float:
+        return self._lease_s
+
+    @property
+    def running(self) -> bool:
+        return self._loop_task is not None and not self._stopping
+
     def notify(self) -> None:
         """New callbacks were committed: look for due rows now rather than at the next poll."""
         self._wake.set()

@@ -16,9 +16,10 @@ from typing import Annotated
 import typer
 from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
-from sqlalchemy import Connection, make_url
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy import URL, Connection, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 
 from pesabox.money import cents_to_decimal_string
 from pesabox.settings import get_settings
@@ -104,15 +105,21 @@ def statement_command(
 
 
 def _fail(message: str) -> typer.Exit:
-    Console(stderr=True).print(f"[red]error:[/red] {message}", highlight=False)
+    # The message can quote what the user typed, which must not be read as Rich markup.
+    Console(stderr=True).print(f"[red]error:[/red] {escape(message)}", highlight=False)
     return typer.Exit(EXIT_UNANSWERABLE)
 
 
 @contextmanager
 def _ledger_connection(database_url: str | None) -> Iterator[Connection]:
     url = database_url or get_settings().database_url
-    shown = make_url(url).render_as_string(hide_password=True)
-    _require_sqlite_file(url, shown)
+    try:
+        parsed = make_url(url)
+    except ArgumentError as error:
+        raise _fail(f"not a database URL: {url!r}") from error
+    # Never echo a password back to the terminal.
+    shown = parsed.render_as_string(hide_password=True)
+    _require_sqlite_file(parsed, shown)
     engine = make_engine(url, pool_size=1)
     try:
         with snapshot_transaction(engine) as conn:
@@ -125,9 +132,8 @@ def _ledger_connection(database_url: str | None) -> Iterator[Connection]:
         engine.dispose()
 
 
-def _require_sqlite_file(url: str, shown: str) -> None:
+def _require_sqlite_file(parsed: URL, shown: str) -> None:
     # Connecting to a SQLite path that does not exist would quietly create an empty file.
-    parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
         return
     if not Path(parsed.database).exists():

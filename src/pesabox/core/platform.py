@@ -12,6 +12,7 @@ from pesabox.clock import SystemClock
 from pesabox.core.handset import HandsetService
 from pesabox.core.sandbox import SandboxService
 from pesabox.core.stk import StkService
+from pesabox.domain.services.stk_settle import Settlement
 from pesabox.sandbox.runtime import SandboxRuntime
 from pesabox.security.oauth import AccessTokens
 from pesabox.settings import Settings
@@ -51,7 +52,7 @@ class Platform:
             clock=self.clock,
             runtime=self.runtime,
             settings=settings,
-            on_callback_written=self.dispatcher.notify,
+            on_settled=self._deliver,
         )
         self.handsets = HandsetService(engine=self.engine, stk=self.stk, clock=self.clock)
         self.sandbox = SandboxService(platform=self)
@@ -61,6 +62,7 @@ class Platform:
         await asyncio.to_thread(self.refresh)
         if background:
             await self.dispatcher.start()
+            self.stk.deliver_from_here(self.dispatcher.lease_s)
         # Every process follows the shared clock and scenario table; only a process that runs
         # the background work also settles requests that fell due.
         self._sweeper = asyncio.create_task(
@@ -76,6 +78,12 @@ class Platform:
         await self.dispatcher.stop()
         await self.writer.close()
         self.engine.dispose()
+
+    def _deliver(self, settlement: Settlement) -> None:
+        if settlement.callback is not None and self.dispatcher.running:
+            self.dispatcher.hand_over(settlement.callback)
+        else:
+            self.dispatcher.notify()
 
     def refresh(self) -> None:
         with read_transaction(self.engine) as conn:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -38,16 +39,20 @@ class StkService:
         clock: Clock,
         runtime: SandboxRuntime,
         settings: Settings,
-        on_callback_written: Callable[[], None],
+        on_settled: Callable[[Settlement], None],
     ) -> None:
         self._engine = engine
         self._writer = writer
         self._clock = clock
         self._runtime = runtime
         self._settings = settings
-        self._on_callback_written = on_callback_written
+        self._on_settled = on_settled
         self._shortcodes = parties_store.ShortcodeCache()
         self._context = SettleContext(ledger, settings.callback_max_attempts, self._shortcodes)
+
+    def deliver_from_here(self, lease_s: float) -> None:
+        """This process runs a dispatcher: write callbacks leased to it (see SettleContext)."""
+        self._context = replace(self._context, claim_lease_s=lease_s)
         self._inflight: set[str] = set()
         self._tasks: set[asyncio.Task[Any]] = set()
 
@@ -124,7 +129,7 @@ class StkService:
 
         settlement = await self._writer.submit(job)
         if settlement is not None:
-            self._on_callback_written()
+            self._on_settled(settlement)
         return settlement
 
     async def replan(self, checkout_id: str, *, action: Action, due_at: float) -> bool:
