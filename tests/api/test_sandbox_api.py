@@ -64,6 +64,7 @@ async def test_handset_decline_and_double_action(
     checkout_id = await _pending_push(gateway, phone, receiver)
     declined = await gateway.client.post(f"{HANDSET}/{phone}/prompts/{checkout_id}/decline")
     assert declined.json()["ResultCode"] == 1032
+    assert (await receiver.wait_for_stk(checkout_id))["ResultCode"] == 1032
     again = await gateway.client.post(f"{HANDSET}/{phone}/prompts/{checkout_id}/decline")
     assert again.status_code == 409
     other = await gateway.client.post(f"{HANDSET}/254708374149/prompts/{checkout_id}/decline")
