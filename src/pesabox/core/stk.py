@@ -49,12 +49,12 @@ class StkService:
         self._on_settled = on_settled
         self._shortcodes = parties_store.ShortcodeCache()
         self._context = SettleContext(ledger, settings.callback_max_attempts, self._shortcodes)
+        self._inflight: set[str] = set()
+        self._tasks: set[asyncio.Task[Any]] = set()
 
     def deliver_from_here(self, lease_s: float) -> None:
         """This process runs a dispatcher: write callbacks leased to it (see SettleContext)."""
         self._context = replace(self._context, claim_lease_s=lease_s)
-        self._inflight: set[str] = set()
-        self._tasks: set[asyncio.Task[Any]] = set()
 
     # --- push and query ---------------------------------------------------------------
 
