@@ -141,8 +141,10 @@ transfers = Table(
     Column("purpose", String(16), nullable=False),
     Column("created_at", Float, nullable=False),
     Index("ix_transfers_transaction_id", "transaction_id"),
-    Index("ix_transfers_debit_account_id", "debit_account_id"),
-    Index("ix_transfers_credit_account_id", "credit_account_id"),
+    # An account's statement reads its newest transfers first, so the account indexes carry
+    # the time too: a statement of the float account must not scan all its transfers.
+    Index("ix_transfers_debit_account_id_created_at", "debit_account_id", "created_at"),
+    Index("ix_transfers_credit_account_id_created_at", "credit_account_id", "created_at"),
 )
 
 daily_totals = Table(
