@@ -22,6 +22,7 @@ from pesabox.storage.db import write_transaction
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+_CLOSE_DRAIN_S = 30.0
 Job = Callable[[Connection], T]
 
 
@@ -58,8 +59,12 @@ class LedgerWriter:
     async def close(self) -> None:
         if self._task is None:
             return
-        # Let queued work finish, then stop.
-        while not self._queue.empty():
+        # Let queued work finish (bounded: a writer that died cannot drain its queue), then stop.
+        deadline = asyncio.get_running_loop().time() + _CLOSE_DRAIN_S
+        while not self._queue.empty() and not self._task.done():
+            if asyncio.get_running_loop().time() > deadline:
+                log.warning("closing the writer with %d jobs still queued", self._queue.qsize())
+                break
             await asyncio.sleep(0.01)
         self._task.cancel()
         try:
