@@ -16,7 +16,7 @@ from pesabox.domain.services.stk_settle import Settlement
 from pesabox.sandbox.runtime import SandboxRuntime
 from pesabox.security.oauth import AccessTokens
 from pesabox.settings import Settings
-from pesabox.storage.db import make_engine, read_transaction
+from pesabox.storage.db import checkpoint_wal, make_engine, read_transaction
 from pesabox.storage.ledger_store import LedgerStore
 from pesabox.storage.types import Engine
 from pesabox.storage.writer import LedgerWriter
@@ -24,12 +24,14 @@ from pesabox.storage.writer import LedgerWriter
 log = logging.getLogger(__name__)
 # Requests another process should have settled are left to it for this long first.
 _ORPHAN_GRACE_S = 1.0
+# Often enough that the WAL stays small (a second of payments), rarely enough to cost nothing.
+_CHECKPOINT_INTERVAL_S = 1.0
 
 
 class Platform:
     def __init__(self, settings: Settings, *, engine: Engine | None = None) -> None:
         self.settings = settings
-        self.engine = engine or make_engine(settings.database_url)
+        self.engine = engine or make_engine(settings.database_url, checkpoint_in_background=True)
         self.clock = SystemClock()
         self.runtime = SandboxRuntime(self.clock)
         self.ledger = LedgerStore()
@@ -57,6 +59,7 @@ class Platform:
         self.handsets = HandsetService(engine=self.engine, stk=self.stk, clock=self.clock)
         self.sandbox = SandboxService(platform=self)
         self._sweeper: asyncio.Task[None] | None = None
+        self._checkpointer: asyncio.Task[None] | None = None
 
     async def start(self, *, background: bool) -> None:
         await asyncio.to_thread(self.refresh)
@@ -68,12 +71,14 @@ class Platform:
         self._sweeper = asyncio.create_task(
             self._sweep_forever(settle=background), name="stk-sweeper"
         )
+        self._checkpointer = asyncio.create_task(self._checkpoint_forever(), name="checkpointer")
 
     async def stop(self) -> None:
-        if self._sweeper is not None:
-            self._sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._sweeper
+        for task in (self._sweeper, self._checkpointer):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         await self.stk.drain()
         await self.dispatcher.stop()
         await self.writer.close()
@@ -92,6 +97,14 @@ class Platform:
     async def sweep_once(self, *, grace_s: float = _ORPHAN_GRACE_S) -> int:
         await asyncio.to_thread(self.refresh)
         return await self.stk.settle_due(grace_s=grace_s)
+
+    async def _checkpoint_forever(self) -> None:
+        while True:
+            await asyncio.sleep(_CHECKPOINT_INTERVAL_S)
+            try:
+                await asyncio.to_thread(checkpoint_wal, self.engine)
+            except Exception:
+                log.exception("WAL checkpoint failed; trying again later")
 
     async def _sweep_forever(self, *, settle: bool) -> None:
         while True:
