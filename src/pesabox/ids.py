@@ -72,9 +72,13 @@ def conversation_id(epoch_s: float) -> str:
 
 def receipt_number(epoch_s: float) -> str:
     """Ten upper-case characters whose first three encode the EAT date."""
-    moment = eat_datetime(epoch_s)
+    return _receipt_prefix(int(epoch_s) // 3600) + "".join(_fast.choices(_RECEIPT_ALPHABET, k=7))
+
+
+@lru_cache(maxsize=8)
+def _receipt_prefix(epoch_hour: int) -> str:
+    # EAT is a whole number of hours from UTC, so an hour never straddles two EAT days.
+    moment = eat_datetime(epoch_hour * 3600)
     year_char = string.ascii_uppercase[(moment.year - 2006) % 26]
     month_char = string.ascii_uppercase[moment.month - 1]
-    day_char = _DAY_CHARS[moment.day - 1]
-    tail = "".join(_fast.choices(_RECEIPT_ALPHABET, k=7))
-    return f"{year_char}{month_char}{day_char}{tail}"
+    return f"{year_char}{month_char}{_DAY_CHARS[moment.day - 1]}"

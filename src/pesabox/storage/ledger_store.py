@@ -161,16 +161,23 @@ class LedgerStore:
     # --- postings ---------------------------------------------------------------------
 
     def post(
-        self, conn: Connection, requests: Sequence[TransferRequest], *, now: float
+        self,
+        conn: Connection,
+        requests: Sequence[TransferRequest],
+        *,
+        now: float,
+        known_new: bool = False,
     ) -> PostingResult:
         """Post linked transfers all together, or none of them.
 
         Replaying the same ids returns EXISTS and moves nothing; the same ids with other
         fields is EXISTS_WITH_DIFFERENT_FIELDS. A refused posting leaves no trace.
+        `known_new` skips the replay lookup for a caller that knows its ids are unused; the
+        primary key still refuses a duplicate (as an IntegrityError).
         """
         for request in requests:
             request.check()
-        replay = self._replay_status(conn, requests)
+        replay = None if known_new else self._replay_status(conn, requests)
         if replay is not None:
             return PostingResult(replay)
         resolved = self._check_pending_targets(conn, requests)

@@ -11,9 +11,6 @@ from pesabox.storage.fastsql import Statement
 from pesabox.storage.tables import stk_requests
 
 PENDING = "pending"
-# Held only inside the db transaction that settles a request, so that two resolvers never
-# settle the same request twice.
-SETTLING = "settling"
 COMPLETED = "completed"
 FAILED = "failed"
 
@@ -56,19 +53,22 @@ _INSERT = Statement(
     f"VALUES ({', '.join(':' + c for c in _COLUMNS)}) "
     "ON CONFLICT (msisdn) WHERE status = 'pending' DO NOTHING"
 )
-_CLAIM = Statement(
-    "UPDATE stk_requests SET status = 'settling' "  # noqa: S608
-    "WHERE checkout_request_id = :id AND status = 'pending' "
-    f"RETURNING {', '.join(_COLUMNS)}"
+_PENDING = Statement(
+    f"SELECT {', '.join(_COLUMNS)} FROM stk_requests "  # noqa: S608
+    "WHERE checkout_request_id = :id AND status = 'pending'"
 )
 _SETTLE = Statement(
     """
     UPDATE stk_requests
        SET status = :status, result_code = :result_code, result_desc = :result_desc,
            receipt = :receipt, completed_at = :now, due_at = NULL
-     WHERE checkout_request_id = :id
+     WHERE checkout_request_id = :id AND status = 'pending'
     """
 )
+
+
+class SettledElsewhere(Exception):
+    """Another db transaction settled this request first; this one must roll back."""
 
 
 def _record(row: Any) -> StkRecord:
@@ -126,9 +126,8 @@ def due_request_ids(conn: Connection, *, due_by: float, limit: int) -> list[str]
     return [row.checkout_request_id for row in rows]
 
 
-def claim_for_settling(conn: Connection, checkout_request_id: str) -> StkRecord | None:
-    """Take a pending request for settling; None if it is not pending any more."""
-    row = _CLAIM.one_or_none(conn, {"id": checkout_request_id})
+def pending_request(conn: Connection, checkout_request_id: str) -> StkRecord | None:
+    row = _PENDING.one_or_none(conn, {"id": checkout_request_id})
     if row is None:
         return None
     return StkRecord(**dict(zip(_COLUMNS, row, strict=True)))
@@ -143,7 +142,14 @@ def settle(
     receipt: str | None,
     now: float,
 ) -> None:
-    _SETTLE.rowcount(
+    """Record the result of a pending request.
+
+    Settling reads the request, moves the money and only then writes this row, so two
+    processes racing to settle one request both get this far on PostgreSQL; the loser finds
+    the row no longer pending and raises, which rolls its whole db transaction back (the
+    ledger writer then retries its other jobs alone). On SQLite writers never overlap.
+    """
+    updated = _SETTLE.rowcount(
         conn,
         {
             "id": checkout_request_id,
@@ -154,6 +160,8 @@ def settle(
             "now": now,
         },
     )
+    if updated != 1:
+        raise SettledElsewhere(checkout_request_id)
 
 
 def replan(conn: Connection, checkout_request_id: str, *, action: str, due_at: float) -> bool:

@@ -195,7 +195,12 @@ stk_requests = Table(
         sqlite_where=text("status = 'pending'"),
         postgresql_where=text("status = 'pending'"),
     ),
-    Index("ix_stk_requests_status_due_at", "status", "due_at"),
+    Index(
+        "ix_stk_requests_pending_due_at",
+        "due_at",
+        sqlite_where=text("status = 'pending'"),
+        postgresql_where=text("status = 'pending'"),
+    ),
 )
 
 sms_messages = Table(

@@ -174,7 +174,7 @@ def check_query_result(
 ) -> stk_store.StkRecord:
     if record is None or record.business_shortcode != command.business_shortcode:
         raise BadRequest("CheckoutRequestID")
-    if record.status in (stk_store.PENDING, stk_store.SETTLING):
+    if record.status == stk_store.PENDING:
         # Daraja answers a pending query with an error whose requestId is the checkout id.
         raise MerchantError(TRANSACTION_BEING_PROCESSED, request_id=record.checkout_request_id)
     return record

@@ -61,7 +61,7 @@ def settle_request(
     pin: str | None = None,
 ) -> Settlement | None:
     """Settle one pending request; None when it is no longer pending (already settled)."""
-    record = stk_store.claim_for_settling(conn, checkout_request_id)
+    record = stk_store.pending_request(conn, checkout_request_id)
     if record is None:
         return None
     chosen = action or Action(record.planned_action)
@@ -148,7 +148,9 @@ def _post_payment(
             return StkResult.UNREACHABLE, None
         return StkResult.DAILY_LIMIT, None
     transfers = _transfers(record, fees.customer_cents, fees.business_cents)
-    posting = ledger.post(conn, transfers, now=now)
+    # The transfer ids derive from the checkout id and this request is still pending, so the
+    # ids are new; were they not, their primary key would refuse the insert.
+    posting = ledger.post(conn, transfers, now=now, known_new=True)
     if not posting.ok:
         ledger.add_daily_debit(
             conn,
