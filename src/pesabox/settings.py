@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -59,11 +59,6 @@ class Settings(BaseSettings):
                 source, target = raw.split("=>", 1)
                 rules.append((source.strip(), target.strip()))
         return rules
-
-    is_sqlite: bool = Field(default=False, exclude=True)
-
-    def model_post_init(self, __context: object) -> None:
-        self.is_sqlite = self.database_url.startswith("sqlite")
 
 
 @lru_cache(maxsize=1)

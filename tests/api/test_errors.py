@@ -148,3 +148,45 @@ async def test_no_body_ever_gives_a_server_error(
         assert payload["errorCode"] == "500.001.1001"
     if reply.status_code == 400:
         assert payload["errorCode"] in ("400.002.02", "400.002.05")
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("Amount", "1e1000000"),  # would take the parser many seconds if it were converted
+        ("Amount", 10**17),
+        ("Amount", 1e300),
+        ("AccountReference", "A" * 65),
+        ("AccountReference", "INV\x00001"),
+        ("CallBackURL", "http://[::1/cb"),
+        ("CallBackURL", "http://127.0.0.1:99999/cb"),
+        ("CallBackURL", "https://shop.example/\x00"),
+        ("PhoneNumber", "2547\u0661\u0661\u0661\u0661\u0661\u0661\u0661\u0661"),
+    ],
+)
+async def test_hostile_values_are_named_not_crashed_on(
+    gateway: Gateway, field: str, value: object
+) -> None:
+    reply = await gateway.client.post(PUSH, json=stk_body(**{field: value}), headers=gateway.bearer)
+    assert reply.status_code == 400, reply.text
+    assert reply.json()["errorMessage"] == f"Bad Request - Invalid {field}"
+
+
+async def test_body_that_is_not_utf8_is_invalid_payload(gateway: Gateway) -> None:
+    reply = await gateway.client.post(
+        PUSH,
+        content=b'{"BusinessShortCode": "174379", "Password": "\xff\xfe"}',
+        headers={**gateway.bearer, "Content-Type": "application/json"},
+    )
+    assert reply.status_code == 400
+    assert reply.json()["errorCode"] == "400.002.05"
+
+
+async def test_non_ascii_basic_credentials_are_invalid_authentication(gateway: Gateway) -> None:
+    reply = await gateway.client.get(
+        "/oauth/v1/generate",
+        params={"grant_type": "client_credentials"},
+        headers={"Authorization": "Basic \u00e9\u00e9\u00e9".encode()},
+    )
+    assert reply.status_code == 400
+    assert reply.json()["errorCode"] == "400.008.01"

@@ -188,3 +188,30 @@ async def test_callback_failing_three_times_then_arrives(
 async def test_unknown_callback_resend_is_404(gateway: Gateway) -> None:
     reply = await gateway.client.post("/sandbox/v1/callbacks/999999/resend")
     assert reply.status_code == 404
+
+
+async def test_scenario_and_id_bounds(gateway: Gateway) -> None:
+    for body in (
+        {"msisdn": "2547083741490", "action": "decline"},
+        {"msisdn": "254708374149", "action": "result", "result_code": 0},
+        {"amount": 10**20, "action": "decline"},
+        {"amount": 10, "action": "accept", "delay_s": -1},
+    ):
+        reply = await gateway.client.post("/sandbox/v1/scenarios", json=body)
+        assert reply.status_code == 400, body
+    assert (await gateway.client.delete(f"/sandbox/v1/scenarios/{2**70}")).status_code == 404
+    assert (await gateway.client.post(f"/sandbox/v1/callbacks/{2**70}/resend")).status_code == 404
+
+
+async def test_an_answer_later_than_the_prompt_timeout_is_a_timeout(
+    gateway: Gateway, receiver: CallbackReceiver
+) -> None:
+    await gateway.client.post(
+        "/sandbox/v1/scenarios", json={"amount": 88, "action": "accept", "delay_s": 90}
+    )
+    reply = await gateway.client.post(
+        PUSH, json=stk_body(amount=88, callback_url=receiver.url), headers=gateway.bearer
+    )
+    checkout_id = reply.json()["CheckoutRequestID"]
+    await gateway.client.post("/sandbox/v1/clock", json={"advance_s": 61})
+    assert (await receiver.wait_for_stk(checkout_id))["ResultCode"] == 1037

@@ -243,3 +243,13 @@ async def test_stk_accepts_numbers_or_strings_and_ignores_extra_fields(
     assert reply.status_code == 200, reply.text
     callback = await receiver.wait_for_stk(reply.json()["CheckoutRequestID"])
     assert callback["ResultCode"] == 0
+
+
+async def test_stk_paybill_pays_only_the_shortcode_that_signed(
+    gateway: Gateway, receiver: CallbackReceiver
+) -> None:
+    # 174379's passkey must not route a customer's money to another PayBill.
+    accepted = await push(gateway, party_b="600000", callback_url=receiver.url)
+    callback = await receiver.wait_for_stk(accepted["CheckoutRequestID"])
+    assert callback["ResultCode"] == 2028
+    assert balance(gateway, "utility:600000") == 0

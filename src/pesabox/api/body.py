@@ -26,7 +26,8 @@ def decode_bytes(content_type: str, body: bytes, struct_type: type[T]) -> T:
         decoder = _decoders[struct_type] = msgspec.json.Decoder(struct_type)
     try:
         return decoder.decode(body)  # type: ignore[return-value]
-    except (msgspec.DecodeError, msgspec.ValidationError):
+    except (msgspec.DecodeError, msgspec.ValidationError, ValueError):
+        # ValueError: bytes that are not UTF-8 inside a JSON string.
         raise InvalidPayload() from None
 
 

@@ -13,8 +13,9 @@ from urllib.parse import urlsplit
 from pesabox.errors import BadRequest
 from pesabox.money import parse_whole_shillings
 
-_DIGITS = re.compile(r"\d+")
-_MSISDN = re.compile(r"254[17]\d{8}")
+# [0-9], not \d: \d also matches digits of other scripts, which no MSISDN or shortcode uses.
+_DIGITS = re.compile(r"[0-9]+")
+_MSISDN = re.compile(r"254[17][0-9]{8}")
 
 
 def digits(value: Any, field: str, *, min_length: int, max_length: int) -> str:
@@ -69,13 +70,13 @@ def amount_cents(value: Any, field: str = "Amount") -> int:
     return cents
 
 
-def text(value: Any, field: str, *, required: bool = True, max_length: int = 200) -> str:
+def text(value: Any, field: str, *, required: bool = True, max_length: int = 64) -> str:
     if value is None and not required:
         return ""
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise BadRequest(field)
     result = str(value).strip()
-    if (required and not result) or len(result) > max_length:
+    if (required and not result) or len(result) > max_length or "\x00" in result:
         raise BadRequest(field)
     return result
 
@@ -87,10 +88,14 @@ def one_of(value: Any, field: str, choices: tuple[str, ...]) -> str:
 
 
 def callback_url(value: Any, field: str, *, https_only: bool) -> str:
-    if not isinstance(value, str) or value != value.strip() or " " in value:
+    if not isinstance(value, str) or value != value.strip() or " " in value or "\x00" in value:
         raise BadRequest(field)
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+        port_ok = parts.port is None or parts.port > 0
+    except ValueError:  # an unbalanced IPv6 bracket, a port out of range
+        raise BadRequest(field) from None
     allowed = ("https",) if https_only else ("http", "https")
-    if parts.scheme not in allowed or not parts.hostname or len(value) > 1024:
+    if parts.scheme not in allowed or not parts.hostname or not port_ok or len(value) > 1024:
         raise BadRequest(field)
     return value

@@ -142,6 +142,10 @@ class CallbackDispatcher:
         """
         if self._loop_task is None or self._stopping:
             return
+        # Past the cap the row is left to lapse and be claimed like any other: a backlog
+        # stays bounded, and no handed-over row waits for a slot longer than its lease.
+        if len(self._in_flight) >= self._in_flight_max:
+            return
         self._launch(row)
 
     @property

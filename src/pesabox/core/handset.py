@@ -10,6 +10,7 @@ from pesabox.core.stk import StkService
 from pesabox.domain.services.stk_settle import Settlement
 from pesabox.errors import SandboxError
 from pesabox.sandbox.scenarios import Action
+from pesabox.security.credentials import pin_matches
 from pesabox.storage import parties_store, stk_store
 from pesabox.storage.db import read_transaction
 from pesabox.storage.types import Engine
@@ -26,7 +27,18 @@ class HandsetService:
 
     async def accept(self, msisdn: str, checkout_id: str, *, pin: str) -> Settlement:
         await self._pending_prompt(msisdn, checkout_id)
-        return self._settled(await self._stk.settle(checkout_id, action=Action.ACCEPT, pin=pin))
+        pin_ok = await asyncio.to_thread(self._pin_matches, msisdn, pin)
+        action = Action.ACCEPT if pin_ok else Action.WRONG_PIN
+        return self._settled(await self._stk.settle(checkout_id, action=action))
+
+    def _pin_matches(self, msisdn: str, pin: str) -> bool:
+        with read_transaction(self._engine) as conn:
+            customer = parties_store.get_customer(conn, msisdn)
+        return (
+            customer is not None
+            and customer.status == "active"
+            and pin_matches(pin, customer.pin_digest)
+        )
 
     async def decline(self, msisdn: str, checkout_id: str) -> Settlement:
         await self._pending_prompt(msisdn, checkout_id)

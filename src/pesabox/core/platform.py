@@ -16,9 +16,10 @@ from pesabox.domain.services.stk_settle import Settlement
 from pesabox.sandbox.runtime import SandboxRuntime
 from pesabox.security.oauth import AccessTokens
 from pesabox.settings import Settings
+from pesabox.storage import apps_store
 from pesabox.storage.db import checkpoint_wal, make_engine, read_transaction
 from pesabox.storage.ledger_store import LedgerStore
-from pesabox.storage.types import Engine
+from pesabox.storage.types import Connection, Engine
 from pesabox.storage.writer import LedgerWriter
 
 log = logging.getLogger(__name__)
@@ -26,6 +27,10 @@ log = logging.getLogger(__name__)
 _ORPHAN_GRACE_S = 1.0
 # Often enough that the WAL stays small (a second of payments), rarely enough to cost nothing.
 _CHECKPOINT_INTERVAL_S = 1.0
+_TOKEN_PURGE_INTERVAL_S = 300.0
+# Expired tokens are kept a while, so an "Invalid Access Token" can still be told apart
+# from an unknown one when someone looks at the database.
+_TOKEN_RETENTION_S = 3600.0
 
 
 class Platform:
@@ -106,11 +111,24 @@ class Platform:
             except Exception:
                 log.exception("WAL checkpoint failed; trying again later")
 
+    async def _purge_tokens(self) -> None:
+        # Many SDKs fetch a token per call; expired ones would otherwise pile up for ever.
+        cutoff = self.clock.now() - _TOKEN_RETENTION_S
+
+        def job(conn: Connection) -> int:
+            return apps_store.purge_expired_tokens(conn, expired_before=cutoff)
+
+        await self.writer.submit(job)
+
     async def _sweep_forever(self, *, settle: bool) -> None:
+        last_purge = 0.0
         while True:
             try:
                 if settle:
                     await self.sweep_once()
+                    if self.clock.now() - last_purge > _TOKEN_PURGE_INTERVAL_S:
+                        last_purge = self.clock.now()
+                        await self._purge_tokens()
                 else:
                     await asyncio.to_thread(self.refresh)
             except Exception:

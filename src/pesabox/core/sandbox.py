@@ -17,6 +17,12 @@ if TYPE_CHECKING:
     from pesabox.core.platform import Platform
 
 MAX_CLOCK_JUMP_S = 366 * 24 * 3600
+# Ids are database integers; anything past this cannot be one, and must not reach the driver.
+_MAX_ID = 2**62
+
+
+def _not_found(what: str) -> SandboxError:
+    return SandboxError(f"no such {what}", error_code="404.001.01", http_status=404)
 
 
 class SandboxService:
@@ -55,12 +61,14 @@ class SandboxService:
 
     async def delete_scenario(self, scenario_id: int) -> None:
         self._require_sandbox()
+        if not 0 < scenario_id < _MAX_ID:
+            raise _not_found("scenario")
 
         def job(conn: Connection) -> bool:
             return sandbox_store.delete_scenario(conn, scenario_id)
 
         if not await self._platform.writer.submit(job):
-            raise SandboxError("no such scenario", error_code="404.001.01", http_status=404)
+            raise _not_found("scenario")
         await asyncio.to_thread(self._platform.refresh)
 
     # --- clock ------------------------------------------------------------------------
@@ -102,11 +110,13 @@ class SandboxService:
 
     async def resend_callback(self, callback_id: int) -> None:
         self._require_sandbox()
+        if not 0 < callback_id < _MAX_ID:
+            raise _not_found("callback")
         now = self._platform.clock.now()
 
         def job(conn: Connection) -> bool:
             return callback_queries.schedule_resend(conn, callback_id, now)
 
         if not await self._platform.writer.submit(job):
-            raise SandboxError("no such callback", error_code="404.001.01", http_status=404)
+            raise _not_found("callback")
         self._platform.dispatcher.notify()

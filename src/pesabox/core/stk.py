@@ -9,8 +9,6 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
-
 from pesabox.clock import Clock
 from pesabox.domain.services import stk_push
 from pesabox.domain.services.stk_settle import SettleContext, Settlement, settle_request
@@ -92,12 +90,9 @@ class StkService:
                 conn, command=command, plan=plan, ids=ids, app_id=app_id, now=now
             )
 
-        try:
-            recorded = await self._writer.submit(job)
-        except IntegrityError:
-            # Another process took the subscriber lock between our check and our insert.
-            recorded = False
-        if not recorded:
+        # The insert itself takes the subscriber lock (ON CONFLICT on the pending-phone index),
+        # so a race between processes ends in one insert and one refusal, never an error.
+        if not await self._writer.submit(job):
             raise stk_push.unable_to_lock()
         self.schedule(ids[1], plan.due_at)
         return ids
@@ -114,9 +109,7 @@ class StkService:
 
     # --- settling ---------------------------------------------------------------------
 
-    async def settle(
-        self, checkout_id: str, *, action: Action | None = None, pin: str | None = None
-    ) -> Settlement | None:
+    async def settle(self, checkout_id: str, *, action: Action | None = None) -> Settlement | None:
         def job(conn: Connection) -> Settlement | None:
             return settle_request(
                 conn,
@@ -124,7 +117,6 @@ class StkService:
                 checkout_request_id=checkout_id,
                 now=self._clock.now(),
                 action=action,
-                pin=pin,
             )
 
         settlement = await self._writer.submit(job)

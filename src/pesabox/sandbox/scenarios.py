@@ -7,12 +7,19 @@ newer rule wins. The CLI, the API and the README all list the same table.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 from pesabox.domain.result_codes import StkResult
 from pesabox.money import shillings_to_cents as kes
+
+_MSISDN = re.compile(r"254[17][0-9]{8}")
+_MAX_AMOUNT_CENTS = kes(1_000_000)
+_MAX_DELAY_S = 86_400.0
+_MAX_FAIL_TIMES = 100
+_MAX_CALLBACK_DELAY_S = 300.0
 
 
 class Action(StrEnum):
@@ -57,12 +64,28 @@ class Scenario:
     def check(self) -> None:
         if self.msisdn is None and self.amount_cents is None:
             raise ValueError("a scenario needs an msisdn, an amount, or both")
+        if self.msisdn is not None and not _MSISDN.fullmatch(self.msisdn):
+            raise ValueError("msisdn must be 12 digits, 2547XXXXXXXX or 2541XXXXXXXX")
+        if self.amount_cents is not None and not 0 < self.amount_cents <= _MAX_AMOUNT_CENTS:
+            raise ValueError("amount must be between 1 and 1,000,000 shillings")
+        if len(self.name) > 64 or len(self.description) > 200:
+            raise ValueError("name is at most 64 characters, description at most 200")
         if self.action == Action.RESULT and self.result_code is None:
             raise ValueError("action 'result' needs a result_code")
+        if self.result_code is not None and not 0 < self.result_code < 2**31:
+            # A success needs money to move and a receipt: that is what 'accept' does.
+            raise ValueError("result_code must be a positive failure code; use 'accept' for 0")
+        self._check_timing()
+
+    def _check_timing(self) -> None:
+        if self.delay_s is not None and not 0 <= self.delay_s <= _MAX_DELAY_S:
+            raise ValueError("delay_s must be between 0 and 86400")
+        if not 0 <= self.callback_fail_times <= _MAX_FAIL_TIMES:
+            raise ValueError("callback_fail_times must be between 0 and 100")
+        if not 0 <= self.callback_delay_s <= _MAX_CALLBACK_DELAY_S:
+            raise ValueError("callback_delay_s must be between 0 and 300")
         if self.callback_mode == CallbackMode.FAIL and self.callback_fail_times <= 0:
             raise ValueError("callback_mode 'fail' needs callback_fail_times > 0")
-        if self.delay_s is not None and self.delay_s < 0:
-            raise ValueError("delay_s may not be negative")
 
 
 def _specificity(scenario: Scenario) -> int:

@@ -73,6 +73,9 @@ class AccessTokens:
     ) -> apps_store.TokenGrant:
         token = _parse_bearer(authorization)
         grant = self._cache.get(token)
+        if grant is None and not _looks_like_token(token):
+            # Not one we could have issued: refused without a database read.
+            raise invalid_token()
         if grant is None:
             grant = await asyncio.to_thread(self._find_token, token)
             if grant is not None:
@@ -108,12 +111,16 @@ def _parse_basic(authorization: str | None) -> tuple[str, str]:
         raise InvalidAuthentication()
     try:
         decoded = base64.b64decode(encoded.strip(), validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError):
+    except (binascii.Error, ValueError):  # ValueError: non-ASCII in the header
         raise InvalidAuthentication() from None
     key, separator, secret = decoded.partition(":")
     if not separator or not key or not secret:
         raise InvalidAuthentication()
     return key, secret
+
+
+def _looks_like_token(token: str) -> bool:
+    return len(token) == TOKEN_LENGTH and token.isascii() and token.isalnum()
 
 
 def _parse_bearer(authorization: str | None) -> str:

@@ -98,3 +98,8 @@ def find_token(conn: Connection, token: str) -> TokenGrant | None:
     if row is None:
         return None
     return TokenGrant(row.token, row.app_id, parse_products(row.products), row.expires_at)
+
+
+def purge_expired_tokens(conn: Connection, *, expired_before: float) -> int:
+    result = conn.execute(access_tokens.delete().where(access_tokens.c.expires_at < expired_before))
+    return int(result.rowcount)

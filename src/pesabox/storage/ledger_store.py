@@ -23,7 +23,7 @@ from pesabox.domain.ledger import (
     TransferRequest,
 )
 from pesabox.storage.fastsql import Statement
-from pesabox.storage.tables import accounts, daily_totals, transfers
+from pesabox.storage.tables import accounts, transfers
 
 # Moves posted totals unless the result would cross a bound. `available` leaves out money
 # that a pending debit reserves, so a reservation cannot be spent twice.
@@ -362,12 +362,3 @@ class LedgerStore:
             "purpose": str(request.purpose),
             "created_at": now,
         }
-
-
-def daily_debits_cents(conn: Connection, account_id: int, day: str) -> int:
-    value = conn.execute(
-        select(daily_totals.c.debits_cents).where(
-            daily_totals.c.account_id == account_id, daily_totals.c.day == day
-        )
-    ).scalar()
-    return int(value or 0)

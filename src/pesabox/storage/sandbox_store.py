@@ -57,10 +57,6 @@ def delete_scenario(conn: Connection, scenario_id: int) -> bool:
     return bool(conn.execute(delete(scenarios).where(scenarios.c.id == scenario_id)).rowcount)
 
 
-def delete_runtime_scenarios(conn: Connection) -> int:
-    return int(conn.execute(delete(scenarios).where(scenarios.c.source == "runtime")).rowcount)
-
-
 def builtin_names(conn: Connection) -> set[str]:
     rows = conn.execute(select(scenarios.c.name).where(scenarios.c.source == "builtin"))
     return {row.name for row in rows}

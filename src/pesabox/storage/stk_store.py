@@ -81,15 +81,6 @@ def insert_request(conn: Connection, values: dict[str, Any]) -> bool:
     return _INSERT.rowcount(conn, row) > 0
 
 
-def has_pending(conn: Connection, msisdn: str) -> bool:
-    found = conn.execute(
-        select(stk_requests.c.checkout_request_id)
-        .where(stk_requests.c.msisdn == msisdn, stk_requests.c.status == PENDING)
-        .limit(1)
-    ).first()
-    return found is not None
-
-
 def get_request(conn: Connection, checkout_request_id: str) -> StkRecord | None:
     row = conn.execute(
         select(stk_requests).where(stk_requests.c.checkout_request_id == checkout_request_id)
@@ -102,16 +93,6 @@ def pending_for_msisdn(conn: Connection, msisdn: str) -> list[StkRecord]:
         select(stk_requests)
         .where(stk_requests.c.msisdn == msisdn, stk_requests.c.status == PENDING)
         .order_by(stk_requests.c.created_at)
-    )
-    return [_record(row) for row in rows]
-
-
-def recent_for_msisdn(conn: Connection, msisdn: str, *, limit: int) -> list[StkRecord]:
-    rows = conn.execute(
-        select(stk_requests)
-        .where(stk_requests.c.msisdn == msisdn)
-        .order_by(stk_requests.c.created_at.desc())
-        .limit(limit)
     )
     return [_record(row) for row in rows]
 

@@ -11,8 +11,10 @@ own, so one bad job fails alone.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine
@@ -23,6 +25,8 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 _CLOSE_DRAIN_S = 30.0
+# Queued by close(): everything before it is committed, then the writer stops.
+_STOP = object()
 Job = Callable[[Connection], T]
 
 
@@ -41,8 +45,11 @@ class LedgerWriter:
         self._engine = engine
         self._batch_max = batch_max
         self._on_rollback = on_rollback
-        self._queue: asyncio.Queue[tuple[Job[Any], asyncio.Future[Any]]] = asyncio.Queue()
+        self._queue: asyncio.Queue[Any] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
+        # A thread of its own: in the shared default pool, a flood of reads (token look-ups,
+        # say) would queue the commit of every payment behind them.
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger-writer")
         self.batches_committed = 0
         self.jobs_committed = 0
 
@@ -57,45 +64,68 @@ class LedgerWriter:
         return await future
 
     async def close(self) -> None:
+        """Commit everything queued so far (waiting at most 30 s), then stop."""
         if self._task is None:
             return
-        # Let queued work finish (bounded: a writer that died cannot drain its queue), then stop.
-        deadline = asyncio.get_running_loop().time() + _CLOSE_DRAIN_S
-        while not self._queue.empty() and not self._task.done():
-            if asyncio.get_running_loop().time() > deadline:
-                log.warning("closing the writer with %d jobs still queued", self._queue.qsize())
-                break
-            await asyncio.sleep(0.01)
-        self._task.cancel()
-        try:
-            await self._task
-        except asyncio.CancelledError:
-            pass
+        if not self._task.done():
+            self._queue.put_nowait(_STOP)
+            try:
+                await asyncio.wait_for(asyncio.shield(self._task), _CLOSE_DRAIN_S)
+            except TimeoutError:
+                log.warning(
+                    "the ledger writer did not drain in %.0f s; stopping it", _CLOSE_DRAIN_S
+                )
+                self._task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._task
+        # Whatever is left will not run now: its callers hear so instead of waiting for ever.
+        while not self._queue.empty():
+            item = self._queue.get_nowait()
+            if item is not _STOP and not item[1].done():
+                item[1].set_exception(WriterClosed("the ledger writer has stopped"))
+        self._executor.shutdown(wait=False)
 
     async def _run(self) -> None:
         while True:
-            batch = [await self._queue.get()]
-            while len(batch) < self._batch_max and not self._queue.empty():
-                batch.append(self._queue.get_nowait())
-            jobs = [job for job, _ in batch]
-            outcomes = await asyncio.to_thread(self._commit, jobs)
-            for (_, future), (ok, value) in zip(batch, outcomes, strict=True):
-                if future.done():
-                    continue
-                if ok:
-                    future.set_result(value)
-                else:
-                    future.set_exception(value)
+            batch: list[tuple[Job[Any], asyncio.Future[Any]]] = []
+            stopping = False
+            item = await self._queue.get()
+            while True:
+                if item is _STOP:
+                    stopping = True
+                    break
+                batch.append(item)
+                if len(batch) >= self._batch_max or self._queue.empty():
+                    break
+                item = self._queue.get_nowait()
+            if batch:
+                await self._run_batch(batch)
+            if stopping:
+                return
+
+    async def _run_batch(self, batch: list[tuple[Job[Any], asyncio.Future[Any]]]) -> None:
+        jobs = [job for job, _ in batch]
+        outcomes = await asyncio.get_running_loop().run_in_executor(
+            self._executor, self._commit, jobs
+        )
+        for (_, future), (ok, value) in zip(batch, outcomes, strict=True):
+            if future.done():
+                continue
+            if ok:
+                future.set_result(value)
+            else:
+                future.set_exception(value)
 
     def _commit(self, jobs: list[Job[Any]]) -> list[tuple[bool, Any]]:
         try:
             with write_transaction(self._engine) as conn:
                 results = [job(conn) for job in jobs]
-        except Exception:
+        except Exception as error:
             if self._on_rollback is not None:
                 self._on_rollback()
             if len(jobs) == 1:
-                return [self._commit_alone(jobs[0])]
+                # It already ran alone: its error is its own.
+                return [(False, error)]
             log.warning("group commit of %d jobs failed; retrying each alone", len(jobs))
             return [self._commit_alone(job) for job in jobs]
         self.batches_committed += 1

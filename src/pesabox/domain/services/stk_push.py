@@ -80,7 +80,9 @@ def receiver_fits(
         return False
     if command.transaction_type == BUY_GOODS_ONLINE:
         return receiver.kind == "till" and receiver.store_shortcode == merchant.shortcode
-    return receiver.kind == "paybill"
+    # A PayBill pays the shortcode whose passkey signed the push: one merchant's passkey must
+    # not route customers' money to another PayBill (the prompt names the merchant).
+    return receiver.kind == "paybill" and receiver.shortcode == merchant.shortcode
 
 
 def prompt_text(command: StkPushCommand, merchant: ShortcodeRecord) -> str:
@@ -115,6 +117,9 @@ def plan_outcome(
     delay_s = default_delay_s
     if scenario is not None and scenario.delay_s is not None:
         delay_s = scenario.delay_s
+    if now + delay_s >= expires_at and action not in (Action.EXPIRE, Action.RESULT):
+        # The customer would answer after the prompt is gone: it times out (1037).
+        action = Action.IGNORE
     due_at = min(now + delay_s, expires_at)
     if action in (Action.IGNORE, Action.EXPIRE):
         due_at = expires_at

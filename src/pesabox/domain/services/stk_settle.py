@@ -17,7 +17,6 @@ from pesabox.domain.stk_callback import stk_callback_payload
 from pesabox.ids import receipt_number
 from pesabox.money import cents_to_decimal_string
 from pesabox.sandbox.scenarios import Action, CallbackMode
-from pesabox.security.credentials import pin_matches
 from pesabox.storage import parties_store, stk_store
 from pesabox.storage.ledger_store import LedgerStore
 from pesabox.storage.types import Connection
@@ -29,6 +28,9 @@ _FIXED_RESULTS = {
     Action.EXPIRE: StkResult.EXPIRED,
     Action.PUSH_ERROR: StkResult.PUSH_ERROR,
 }
+
+
+_CUSTOMER_ANSWERS = frozenset({Action.ACCEPT, Action.DECLINE, Action.WRONG_PIN})
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,16 +60,19 @@ def settle_request(
     checkout_request_id: str,
     now: float,
     action: Action | None = None,
-    pin: str | None = None,
 ) -> Settlement | None:
     """Settle one pending request; None when it is no longer pending (already settled)."""
     record = stk_store.pending_request(conn, checkout_request_id)
     if record is None:
         return None
     chosen = action or Action(record.planned_action)
+    if chosen in _CUSTOMER_ANSWERS and now >= record.expires_at:
+        # An answer (from the handset, or a timer that fired late) after the prompt timed out
+        # is too late: the prompt is gone from the phone.
+        chosen = Action.IGNORE
     receipt: str | None = None
     if chosen == Action.ACCEPT:
-        result_code, receipt = _pay(conn, context, record, pin=pin, now=now)
+        result_code, receipt = _pay(conn, context, record, now=now)
     elif chosen == Action.RESULT:
         result_code = (
             record.planned_result_code
@@ -102,17 +107,10 @@ def _pay(
     context: SettleContext,
     record: stk_store.StkRecord,
     *,
-    pin: str | None,
     now: float,
 ) -> tuple[int, str | None]:
-    # The simulated customer who accepts on their own knows their PIN; only a PIN typed on
-    # the handset is checked, which keeps the customer read off the automatic path.
-    if pin is not None:
-        customer = parties_store.get_customer(conn, record.msisdn)
-        if customer is None or customer.status != "active":
-            return StkResult.UNREACHABLE, None
-        if not pin_matches(pin, customer.pin_digest):
-            return StkResult.WRONG_PIN, None
+    # A PIN typed on the handset is checked before settling (HandsetService.accept), outside
+    # the write transaction: key stretching there would hold every payment's commit.
     day = eat_datetime(now).date()
     limits = limits_on(day)
     refused = check_stk_amount(record.amount_cents, limits)
