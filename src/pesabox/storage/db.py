@@ -24,6 +24,8 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event
 
 IMMEDIATE = "pesabox_immediate"
+# One advisory lock key for all of pesabox's write transactions on a PostgreSQL database.
+_PG_WRITER_LOCK = "SELECT pg_advisory_xact_lock(7405160321)"
 
 
 def make_engine(url: str, *, pool_size: int = 8, checkpoint_in_background: bool = False) -> Engine:
@@ -104,6 +106,11 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
         connection = connection.execution_options(**{IMMEDIATE: True})
         if lock is None:
             with connection.begin():
+                if connection.dialect.name == "postgresql":
+                    # PostgreSQL's counterpart of the SQLite flock: writers take turns, so two
+                    # processes never settle one request at once nor deadlock over accounts
+                    # updated in different orders; each still commits a whole batch at once.
+                    connection.exec_driver_sql(_PG_WRITER_LOCK)
                 yield connection
             return
         with lock.held(), connection.begin():
