@@ -115,22 +115,32 @@ async def test_scenario_validation(gateway: Gateway) -> None:
         {"msisdn": "254708374149", "action": "result"},
         {"msisdn": "254708374149", "action": "fly"},
         {"msisdn": "254708374149", "action": "accept", "callback_mode": "fail"},
+        {"msisdn": "2547083741490", "action": "decline"},
+        {"msisdn": "254708374149", "action": "result", "result_code": 0},
+        {"amount": 10**20, "action": "decline"},
+        {"amount": 10, "action": "accept", "delay_s": -1},
     ):
         reply = await gateway.client.post("/sandbox/v1/scenarios", json=body)
         assert reply.status_code == 400, body
         assert set(reply.json()) == {"requestId", "errorCode", "errorMessage"}
 
 
+async def _push_under_rule(
+    gateway: Gateway, receiver: CallbackReceiver, *, amount: int, delay_s: float
+) -> str:
+    """Add a rule 'customers paying `amount` accept after `delay_s`', then push that amount."""
+    rule = {"amount": amount, "action": "accept", "delay_s": delay_s}
+    assert (await gateway.client.post("/sandbox/v1/scenarios", json=rule)).status_code == 201
+    reply = await gateway.client.post(
+        PUSH, json=stk_body(amount=amount, callback_url=receiver.url), headers=gateway.bearer
+    )
+    return str(reply.json()["CheckoutRequestID"])
+
+
 async def test_scenario_delayed_answer_waits_for_the_clock(
     gateway: Gateway, receiver: CallbackReceiver
 ) -> None:
-    await gateway.client.post(
-        "/sandbox/v1/scenarios", json={"amount": 77, "action": "accept", "delay_s": 20}
-    )
-    reply = await gateway.client.post(
-        PUSH, json=stk_body(amount=77, callback_url=receiver.url), headers=gateway.bearer
-    )
-    checkout_id = reply.json()["CheckoutRequestID"]
+    checkout_id = await _push_under_rule(gateway, receiver, amount=77, delay_s=20)
     await gateway.client.post("/sandbox/v1/clock", json={"advance_s": 5})
     assert receiver.stk_results(checkout_id) == []
     clock = (await gateway.client.post("/sandbox/v1/clock", json={"advance_s": 16})).json()
@@ -190,15 +200,7 @@ async def test_unknown_callback_resend_is_404(gateway: Gateway) -> None:
     assert reply.status_code == 404
 
 
-async def test_scenario_and_id_bounds(gateway: Gateway) -> None:
-    for body in (
-        {"msisdn": "2547083741490", "action": "decline"},
-        {"msisdn": "254708374149", "action": "result", "result_code": 0},
-        {"amount": 10**20, "action": "decline"},
-        {"amount": 10, "action": "accept", "delay_s": -1},
-    ):
-        reply = await gateway.client.post("/sandbox/v1/scenarios", json=body)
-        assert reply.status_code == 400, body
+async def test_ids_out_of_range_are_not_found(gateway: Gateway) -> None:
     assert (await gateway.client.delete(f"/sandbox/v1/scenarios/{2**70}")).status_code == 404
     assert (await gateway.client.post(f"/sandbox/v1/callbacks/{2**70}/resend")).status_code == 404
 
@@ -206,12 +208,6 @@ async def test_scenario_and_id_bounds(gateway: Gateway) -> None:
 async def test_an_answer_later_than_the_prompt_timeout_is_a_timeout(
     gateway: Gateway, receiver: CallbackReceiver
 ) -> None:
-    await gateway.client.post(
-        "/sandbox/v1/scenarios", json={"amount": 88, "action": "accept", "delay_s": 90}
-    )
-    reply = await gateway.client.post(
-        PUSH, json=stk_body(amount=88, callback_url=receiver.url), headers=gateway.bearer
-    )
-    checkout_id = reply.json()["CheckoutRequestID"]
+    checkout_id = await _push_under_rule(gateway, receiver, amount=88, delay_s=90)
     await gateway.client.post("/sandbox/v1/clock", json={"advance_s": 61})
     assert (await receiver.wait_for_stk(checkout_id))["ResultCode"] == 1037

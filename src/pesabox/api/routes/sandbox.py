@@ -10,9 +10,10 @@ from litestar.params import FromPath, FromQuery
 from pesabox.api.body import decode
 from pesabox.api.routes.common import AnyRequest, platform_of
 from pesabox.api.schemas.sandbox import ClockAdvance, PinEntry, ScenarioIn, scenario_out
+from pesabox.domain.services.stk_settle import Settlement
 
 
-def _settlement(settlement: Any) -> dict[str, Any]:
+def _settlement(settlement: Settlement) -> dict[str, Any]:
     return {
         "CheckoutRequestID": settlement.checkout_request_id,
         "ResultCode": settlement.result_code,

@@ -90,16 +90,10 @@ def settle_request(
         receipt=receipt,
         now=now,
     )
-    callback = _write_callback(
+    callback_id, leased = _write_callback(
         conn, context, record, result_code=result_code, receipt=receipt, now=now
     )
-    return Settlement(
-        checkout_request_id,
-        result_code,
-        receipt,
-        callback.id,
-        callback if callback.url else None,
-    )
+    return Settlement(checkout_request_id, result_code, receipt, callback_id, leased)
 
 
 def _pay(
@@ -245,9 +239,9 @@ def _write_callback(
     result_code: int,
     receipt: str | None,
     now: float,
-) -> ClaimedCallback:
-    """Write the callback to the outbox; the returned row has an empty url unless it was
-    written leased to this process for delivery."""
+) -> tuple[int, ClaimedCallback | None]:
+    """Write the callback to the outbox; returns its id and, when it was written leased to
+    this process, the row to hand to the dispatcher."""
     payload = stk_callback_payload(
         merchant_request_id=record.merchant_request_id,
         checkout_request_id=record.checkout_request_id,
@@ -262,8 +256,7 @@ def _write_callback(
     fail_first = record.callback_fail_times if mode == CallbackMode.FAIL else 0
     delay_s = record.callback_delay_s if mode == CallbackMode.SLOW else 0.0
     max_attempts = context.max_callback_attempts + record.callback_fail_times
-    lease_s = context.claim_lease_s
-    leased = lease_s is not None and mode != CallbackMode.NEVER
+    lease_s = context.claim_lease_s if mode != CallbackMode.NEVER else None
     callback_id = outbox.enqueue(
         conn,
         transaction_id=record.checkout_request_id,
@@ -275,14 +268,17 @@ def _write_callback(
         fail_first=fail_first,
         delay_s=delay_s,
         suppressed=mode == CallbackMode.NEVER,
-        claimed_until=now + delay_s + lease_s if lease_s is not None and leased else None,
+        claimed_until=now + delay_s + lease_s if lease_s is not None else None,
     )
-    return ClaimedCallback(
+    if lease_s is None:
+        return callback_id, None
+    leased = ClaimedCallback(
         id=callback_id,
-        url=record.callback_url if leased else "",
+        url=record.callback_url,
         payload=payload,
         attempts=0,
         max_attempts=max_attempts,
         fail_first=fail_first,
         delay_s=delay_s,
     )
+    return callback_id, leased
