@@ -9,7 +9,7 @@ from pesabox.storage.tables import metadata
 
 
 def test_migrate_reaches_head_and_matches_tables(engine: Engine) -> None:
-    assert current_revision(engine) == "0003"
+    assert current_revision(engine) == "0004"
     with engine.connect() as conn:
         differences = compare_metadata(MigrationContext.configure(conn), metadata)
     assert differences == []
@@ -17,7 +17,7 @@ def test_migrate_reaches_head_and_matches_tables(engine: Engine) -> None:
 
 def test_migrate_twice_is_harmless(engine: Engine) -> None:
     upgrade_to_head(engine)
-    assert current_revision(engine) == "0003"
+    assert current_revision(engine) == "0004"
 
 
 def test_upgrade_keeps_existing_ledger_rows(database_url: str) -> None:
@@ -45,4 +45,4 @@ def test_upgrade_keeps_existing_ledger_rows(database_url: str) -> None:
     engine.dispose()
     assert before > 0
     assert after == before
-    assert revision == "0003"
+    assert revision == "0004"

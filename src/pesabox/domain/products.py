@@ -7,7 +7,11 @@ from enum import StrEnum
 
 class Product(StrEnum):
     MPESA_EXPRESS = "mpesa_express"
+    # Daraja sells C2B v1 and v2 as separate products; an app holding one cannot call the other.
     C2B = "c2b"
+    C2B_V2 = "c2b_v2"
+    DYNAMIC_QR = "dynamic_qr"
+    PULL_TRANSACTIONS = "pull_transactions"
     B2C = "b2c"
     B2B = "b2b"
     ACCOUNT_BALANCE = "account_balance"

@@ -22,6 +22,8 @@ class ShortcodeFixture:
     tariff_profile: str
     passkey: str | None = None
     store_shortcode: str | None = None
+    # The API services on the shortcode; C2B and B2C never share one (integration FAQ).
+    products: str = "c2b,b2b"
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +65,12 @@ SHORTCODES: tuple[ShortcodeFixture, ...] = (
         "600977", "Safaricom Daraja 977", "paybill", "Shortcode 1 (C2B)", "business_bouquet"
     ),
     ShortcodeFixture(
-        "600996", "Safaricom Daraja 996", "paybill", "Shortcode 1 (B2C)", "customer_bouquet"
+        "600996",
+        "Safaricom Daraja 996",
+        "paybill",
+        "Shortcode 1 (B2C)",
+        "customer_bouquet",
+        products="b2c,b2b",
     ),
     ShortcodeFixture("600999", "Safaricom Daraja 999", "paybill", "Shortcode 1", "mgao"),
 )

@@ -78,6 +78,7 @@ def _seed_shortcodes(conn: Connection, ledger: LedgerStore, now: float) -> None:
                     passkey=fixture.passkey,
                     store_shortcode=fixture.store_shortcode,
                     tariff_profile=fixture.tariff_profile,
+                    products=fixture.products,
                     created_at=now,
                 )
             )

@@ -21,6 +21,8 @@ class ShortcodeRecord:
     passkey: str | None
     store_shortcode: str | None
     tariff_profile: str
+    products: frozenset[str]
+    validation_enabled: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +50,8 @@ def get_shortcode(conn: Connection, shortcode: str) -> ShortcodeRecord | None:
         passkey=row.passkey,
         store_shortcode=row.store_shortcode,
         tariff_profile=row.tariff_profile,
+        products=frozenset(p for p in row.products.split(",") if p),
+        validation_enabled=bool(row.validation_enabled),
     )
 
 

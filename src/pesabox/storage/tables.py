@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     Float,
     ForeignKey,
@@ -19,6 +20,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 
@@ -89,6 +91,10 @@ shortcodes = Table(
     # Who pays the transaction fee: customer_bouquet | business_bouquet | mgao | mauzo.
     Column("tariff_profile", String(20), nullable=False),
     Column("created_at", Float, nullable=False),
+    # Comma-separated API services on this shortcode: c2b, b2c, b2b (C2B and B2C never both).
+    Column("products", String(50), nullable=False, server_default="c2b"),
+    # External validation of C2B payments: off until the owner asks, as on M-Pesa.
+    Column("validation_enabled", Boolean, nullable=False, server_default=false()),
 )
 
 initiators = Table(
@@ -203,6 +209,86 @@ stk_requests = Table(
     ),
 )
 
+c2b_registrations = Table(
+    "c2b_registrations",
+    metadata,
+    Column("shortcode", String(10), ForeignKey("shortcodes.shortcode"), primary_key=True),
+    Column("app_id", Integer, ForeignKey("apps.id"), nullable=False),
+    # v1 | v2: the registerurl path used, which picks the default MSISDN representation.
+    Column("api_version", String(4), nullable=False),
+    # Completed | Cancelled: what happens when the ValidationURL does not answer in time.
+    Column("response_type", String(10), nullable=False),
+    Column("confirmation_url", Text, nullable=False),
+    Column("validation_url", Text, nullable=False),
+    # full | masked | hashed: how the payer's MSISDN appears in validation and confirmation.
+    Column("msisdn_format", String(8), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
+
+c2b_payments = Table(
+    "c2b_payments",
+    metadata,
+    # The M-Pesa receipt, allocated when the payment starts: validation already carries it.
+    Column("trans_id", String(10), primary_key=True),
+    Column("shortcode", String(10), nullable=False),
+    # Pay Bill | Buy Goods
+    Column("transaction_type", String(16), nullable=False),
+    # handset | simulate | qr
+    Column("channel", String(10), nullable=False),
+    Column("msisdn", String(12), nullable=False),
+    Column("amount_cents", BigInteger, nullable=False),
+    Column("bill_ref_number", String(20), nullable=False),
+    Column("first_name", String(50), nullable=False),
+    Column("middle_name", String(50), nullable=False),
+    Column("last_name", String(50), nullable=False),
+    # validating | completed | cancelled | failed
+    Column("status", String(12), nullable=False),
+    # The registration as it was when the payment started (later changes do not apply).
+    Column("response_type", String(10), nullable=True),
+    Column("validation_url", Text, nullable=True),
+    Column("confirmation_url", Text, nullable=True),
+    Column("msisdn_format", String(8), nullable=True),
+    # When the validation answer stops counting and ResponseType decides.
+    Column("validation_deadline", Float, nullable=True),
+    # What validation said: the business's ResultCode, or timeout | unreachable | bad_answer.
+    Column("validation_result", String(16), nullable=True),
+    Column("third_party_trans_id", String(64), nullable=True),
+    Column("result_code", Integer, nullable=True),
+    Column("result_desc", String(200), nullable=True),
+    Column("customer_fee_cents", BigInteger, nullable=False, server_default=text("0")),
+    Column("business_fee_cents", BigInteger, nullable=False, server_default=text("0")),
+    Column("org_balance_cents", BigInteger, nullable=True),
+    # The caller's Idempotency-Key: a retried request finds the first payment.
+    Column("idempotency_key", String(80), nullable=True, unique=True),
+    Column("app_id", Integer, ForeignKey("apps.id"), nullable=True),
+    Column("callback_mode", String(12), nullable=False, server_default="deliver"),
+    Column("callback_fail_times", Integer, nullable=False, server_default=text("0")),
+    Column("callback_delay_s", Float, nullable=False, server_default=text("0")),
+    Column("validation_mode", String(12), nullable=False, server_default="deliver"),
+    Column("created_at", Float, nullable=False),
+    Column("completed_at", Float, nullable=True),
+    Index("ix_c2b_payments_shortcode_created_at", "shortcode", "created_at"),
+    Index(
+        "ix_c2b_payments_validating_deadline",
+        "validation_deadline",
+        sqlite_where=text("status = 'validating'"),
+        postgresql_where=text("status = 'validating'"),
+    ),
+)
+
+pull_registrations = Table(
+    "pull_registrations",
+    metadata,
+    Column("shortcode", String(10), ForeignKey("shortcodes.shortcode"), primary_key=True),
+    Column("request_type", String(16), nullable=False),
+    Column("nominated_number", String(12), nullable=False),
+    Column("callback_url", Text, nullable=False),
+    Column("response_ref_id", String(64), nullable=False),
+    Column("app_id", Integer, ForeignKey("apps.id"), nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
 sms_messages = Table(
     "sms_messages",
     metadata,
@@ -231,6 +317,8 @@ scenarios = Table(
     Column("callback_mode", String(12), nullable=False),
     Column("callback_fail_times", Integer, nullable=False, server_default=text("0")),
     Column("callback_delay_s", Float, nullable=False, server_default=text("0")),
+    # C2B only: deliver | slow (held back past the timeout) | down (the URL is unreachable)
+    Column("validation_mode", String(12), nullable=False, server_default="deliver"),
     Column("description", String(200), nullable=False),
     # builtin (seeded) | runtime (set through the control API); runtime rules win.
     Column("source", String(10), nullable=False),
