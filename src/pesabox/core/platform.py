@@ -16,7 +16,7 @@ from pesabox.domain.services.stk_settle import Settlement
 from pesabox.sandbox.runtime import SandboxRuntime
 from pesabox.security.oauth import AccessTokens
 from pesabox.settings import Settings
-from pesabox.storage import apps_store
+from pesabox.storage import apps_store, parties_store
 from pesabox.storage.db import checkpoint_wal, make_engine, read_transaction
 from pesabox.storage.ledger_store import LedgerStore
 from pesabox.storage.types import Connection, Engine
@@ -52,6 +52,8 @@ class Platform:
         self.dispatcher = CallbackDispatcher(
             engine=self.engine, writer=self.writer, settings=settings, clock=self.clock
         )
+        # One per process, so a shortcode changed here is seen at once by every service.
+        self.shortcodes = parties_store.ShortcodeCache()
         self.stk = StkService(
             engine=self.engine,
             writer=self.writer,
@@ -59,6 +61,7 @@ class Platform:
             clock=self.clock,
             runtime=self.runtime,
             settings=settings,
+            shortcodes=self.shortcodes,
             on_settled=self._deliver,
         )
         self.handsets = HandsetService(engine=self.engine, stk=self.stk, clock=self.clock)

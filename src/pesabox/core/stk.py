@@ -37,6 +37,7 @@ class StkService:
         clock: Clock,
         runtime: SandboxRuntime,
         settings: Settings,
+        shortcodes: parties_store.ShortcodeCache,
         on_settled: Callable[[Settlement], None],
     ) -> None:
         self._engine = engine
@@ -45,7 +46,7 @@ class StkService:
         self._runtime = runtime
         self._settings = settings
         self._on_settled = on_settled
-        self._shortcodes = parties_store.ShortcodeCache()
+        self._shortcodes = shortcodes
         self._context = SettleContext(ledger, settings.callback_max_attempts, self._shortcodes)
         self._inflight: set[str] = set()
         self._tasks: set[asyncio.Task[Any]] = set()

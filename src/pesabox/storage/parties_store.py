@@ -69,6 +69,10 @@ class ShortcodeCache:
             return True, entry[1]
         return False, None
 
+    def clear(self) -> None:
+        """Forget everything: this process just changed a shortcode."""
+        self._entries.clear()
+
     def lookup(self, conn: Connection, shortcode: str, now: float) -> ShortcodeRecord | None:
         hit, record = self.cached(shortcode, now)
         if hit:
