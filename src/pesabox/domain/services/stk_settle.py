@@ -4,15 +4,12 @@ on success, and the callback is written to the outbox in the same db transaction
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 
 from pesabox.callbacks import outbox
 from pesabox.callbacks.queries import ClaimedCallback
-from pesabox.clock import daraja_timestamp, eat_datetime, eat_day
-from pesabox.domain import accounts
-from pesabox.domain.ledger import PostingStatus, Purpose, TransferRequest
+from pesabox.clock import daraja_timestamp, eat_datetime
 from pesabox.domain.result_codes import StkResult, stk_description
-from pesabox.domain.rules import Limits, check_stk_amount, limits_on, stk_fees
+from pesabox.domain.services import customer_payment
 from pesabox.domain.stk_callback import stk_callback_payload
 from pesabox.ids import receipt_number
 from pesabox.money import cents_to_decimal_string
@@ -105,107 +102,29 @@ def _pay(
 ) -> tuple[int, str | None]:
     # A PIN typed on the handset is checked before settling (HandsetService.accept), outside
     # the write transaction: key stretching there would hold every payment's commit.
-    day = eat_datetime(now).date()
-    limits = limits_on(day)
-    refused = check_stk_amount(record.amount_cents, limits)
-    if refused is not None:
-        return refused, None
-    return _post_payment(conn, context, record, limits=limits, day=day, now=now)
-
-
-def _post_payment(
-    conn: Connection,
-    context: SettleContext,
-    record: stk_store.StkRecord,
-    *,
-    limits: Limits,
-    day: date,
-    now: float,
-) -> tuple[int, str | None]:
-    ledger = context.ledger
     shortcode = context.shortcodes.lookup(conn, record.party_b, now)
-    profile = shortcode.tariff_profile if shortcode else "customer_bouquet"
-    fees = stk_fees(amount_cents=record.amount_cents, tariff_profile=profile, day=day)
-    wallet = f"wallet:{record.msisdn}"
-    spent_cents = record.amount_cents + fees.customer_cents
-    if not ledger.add_daily_debit(
-        conn,
-        account_code=wallet,
-        day=eat_day(now),
-        amount_cents=spent_cents,
-        limit_cents=limits.max_daily_cents,
-    ):
-        if ledger.find_account_id(conn, wallet) is None:
-            # Not an M-Pesa customer: the prompt reaches no handset.
-            return StkResult.UNREACHABLE, None
-        return StkResult.DAILY_LIMIT, None
-    transfers = _transfers(record, fees.customer_cents, fees.business_cents)
-    # The transfer ids derive from the checkout id and this request is still pending, so the
-    # ids are new; were they not, their primary key would refuse the insert.
-    posting = ledger.post(conn, transfers, now=now, known_new=True)
-    if not posting.ok:
-        ledger.add_daily_debit(
-            conn,
-            account_code=wallet,
-            day=eat_day(now),
-            amount_cents=-spent_cents,
-            limit_cents=limits.max_daily_cents,
-        )
-        if posting.status == PostingStatus.EXCEEDS_CREDIT_BOUND:
-            return StkResult.ABOVE_BALANCE_LIMIT, None
-        return StkResult.INSUFFICIENT_FUNDS, None
+    charge = customer_payment.plan_charge(
+        key=record.checkout_request_id,
+        msisdn=record.msisdn,
+        receiver=record.party_b,
+        amount_cents=record.amount_cents,
+        tariff_profile=shortcode.tariff_profile if shortcode else "customer_bouquet",
+        now=now,
+    )
+    result_code = customer_payment.take(conn, context.ledger, charge, now=now, hold=False)
+    if result_code != StkResult.SUCCESS:
+        return result_code, None
     receipt = receipt_number(now)
     _send_confirmation_sms(
         conn,
-        ledger,
+        context.ledger,
         record,
         receipt=receipt,
-        fee_cents=fees.customer_cents,
+        fee_cents=charge.fees.customer_cents,
         shortcode=shortcode,
         now=now,
     )
     return StkResult.SUCCESS, receipt
-
-
-def _transfers(
-    record: stk_store.StkRecord, customer_fee_cents: int, business_fee_cents: int
-) -> list[TransferRequest]:
-    key = record.checkout_request_id
-    wallet = f"wallet:{record.msisdn}"
-    transfers = [
-        TransferRequest(
-            f"{key}:principal",
-            wallet,
-            accounts.org_utility(record.party_b).code,
-            record.amount_cents,
-            Purpose.PRINCIPAL,
-            key,
-        ),
-    ]
-    if customer_fee_cents:
-        transfers.append(
-            TransferRequest(
-                f"{key}:customer-fee",
-                wallet,
-                accounts.PLATFORM_REVENUE.code,
-                customer_fee_cents,
-                Purpose.FEE,
-                key,
-            )
-        )
-    if business_fee_cents:
-        charges = accounts.org_charges_paid(record.party_b).code
-        transfers.append(
-            TransferRequest(
-                f"{key}:business-fee",
-                charges,
-                accounts.PLATFORM_REVENUE.code,
-                business_fee_cents,
-                Purpose.FEE,
-                key,
-            )
-        )
-    return transfers
 
 
 def _send_confirmation_sms(
