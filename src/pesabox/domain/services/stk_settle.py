@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pesabox.callbacks import outbox
+from pesabox.callbacks import leased
 from pesabox.callbacks.queries import ClaimedCallback
-from pesabox.clock import daraja_timestamp, eat_datetime
+from pesabox.clock import daraja_timestamp
+from pesabox.domain import sms
 from pesabox.domain.result_codes import StkResult, stk_description
 from pesabox.domain.services import customer_payment
 from pesabox.domain.stk_callback import stk_callback_payload
 from pesabox.ids import receipt_number
-from pesabox.money import cents_to_decimal_string
-from pesabox.sandbox.scenarios import Action, CallbackMode
+from pesabox.sandbox.scenarios import Action
 from pesabox.storage import parties_store, stk_store
 from pesabox.storage.ledger_store import LedgerStore
 from pesabox.storage.types import Connection
@@ -137,15 +137,15 @@ def _send_confirmation_sms(
     shortcode: parties_store.ShortcodeRecord | None,
     now: float,
 ) -> None:
-    balance_cents = ledger.balance_cents(conn, f"wallet:{record.msisdn}")
-    moment = eat_datetime(now)
     payee = shortcode.organisation_name if shortcode else record.party_b
-    account = f" for account {record.account_reference}" if record.account_reference else ""
-    body = (
-        f"{receipt} Confirmed. Ksh{cents_to_decimal_string(record.amount_cents)} sent to "
-        f"{payee}{account} on {moment:%d/%m/%y} at "
-        f"{moment:%I:%M %p}. New M-PESA balance is Ksh{cents_to_decimal_string(balance_cents)}. "
-        f"Transaction cost, Ksh{cents_to_decimal_string(fee_cents)}."
+    body = sms.payment_confirmed(
+        receipt=receipt,
+        amount_cents=record.amount_cents,
+        payee=payee,
+        account=record.account_reference,
+        balance_cents=ledger.balance_cents(conn, f"wallet:{record.msisdn}"),
+        fee_cents=fee_cents,
+        now=now,
     )
     parties_store.add_sms(conn, msisdn=record.msisdn, sender="MPESA", body=body, now=now)
 
@@ -171,33 +171,16 @@ def _write_callback(
         transaction_date=daraja_timestamp(now),
         phone_number=record.msisdn,
     )
-    mode = CallbackMode(record.callback_mode)
-    fail_first = record.callback_fail_times if mode == CallbackMode.FAIL else 0
-    delay_s = record.callback_delay_s if mode == CallbackMode.SLOW else 0.0
-    max_attempts = context.max_callback_attempts + record.callback_fail_times
-    lease_s = context.claim_lease_s if mode != CallbackMode.NEVER else None
-    callback_id = outbox.enqueue(
+    return leased.enqueue_for_delivery(
         conn,
         transaction_id=record.checkout_request_id,
         kind="stk",
         url=record.callback_url,
         payload=payload,
+        behaviour=leased.CallbackBehaviour(
+            record.callback_mode, record.callback_fail_times, record.callback_delay_s
+        ),
+        max_attempts=context.max_callback_attempts,
+        lease_s=context.claim_lease_s,
         now=now,
-        max_attempts=max_attempts,
-        fail_first=fail_first,
-        delay_s=delay_s,
-        suppressed=mode == CallbackMode.NEVER,
-        claimed_until=now + delay_s + lease_s if lease_s is not None else None,
     )
-    if lease_s is None:
-        return callback_id, None
-    leased = ClaimedCallback(
-        id=callback_id,
-        url=record.callback_url,
-        payload=payload,
-        attempts=0,
-        max_attempts=max_attempts,
-        fail_first=fail_first,
-        delay_s=delay_s,
-    )
-    return callback_id, leased

@@ -1,0 +1,40 @@
+"""The texts M-PESA sends a customer about a payment, in its usual shape."""
+
+from __future__ import annotations
+
+from pesabox.clock import eat_datetime
+from pesabox.money import cents_to_decimal_string as shillings
+
+
+def payment_confirmed(
+    *,
+    receipt: str,
+    amount_cents: int,
+    payee: str,
+    account: str,
+    balance_cents: int,
+    fee_cents: int,
+    now: float,
+) -> str:
+    """A customer's payment to an organisation went through; `account` may be empty
+    (Buy Goods has none)."""
+    moment = eat_datetime(now)
+    for_account = f" for account {account}" if account else ""
+    return (
+        f"{receipt} Confirmed. Ksh{shillings(amount_cents)} sent to {payee}{for_account} on "
+        f"{moment:%d/%m/%y} at {moment:%I:%M %p}. New M-PESA balance is "
+        f"Ksh{shillings(balance_cents)}. Transaction cost, Ksh{shillings(fee_cents)}."
+    )
+
+
+def payment_refused(*, receipt: str, amount_cents: int, payee: str, reason: str) -> str:
+    """The business (or M-Pesa on its behalf) refused the payment; nothing was taken."""
+    return (
+        f"{receipt} Failed. Ksh{shillings(amount_cents)} to {payee} was not paid: {reason}. "
+        "No money has been deducted from your M-PESA account."
+    )
+
+
+def payment_failed(*, amount_cents: int, payee: str, reason: str) -> str:
+    """The customer could not pay (wrong PIN, balance, limits)."""
+    return f"Failed. M-PESA cannot pay Ksh{shillings(amount_cents)} to {payee}. {reason}."
