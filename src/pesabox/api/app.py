@@ -15,6 +15,7 @@ from pesabox.api.fastpath import FastPaths
 from pesabox.api.handlers import http_error_handler, pesa_error_handler, unexpected_error_handler
 from pesabox.api.routes.oauth import generate_token
 from pesabox.api.routes.sandbox import sandbox_router
+from pesabox.api.routes.shortcodes import shortcodes_router
 from pesabox.core.platform import Platform
 from pesabox.errors import PesaError
 from pesabox.settings import Settings
@@ -53,6 +54,7 @@ def create_litestar(settings: Settings, own_platform: Platform) -> Litestar:
     handlers: list[object] = [healthz, generate_token]
     if settings.environment == "sandbox":
         handlers.append(sandbox_router)
+        handlers.append(shortcodes_router)
     return Litestar(
         route_handlers=handlers,  # type: ignore[arg-type]
         lifespan=[lifespan],

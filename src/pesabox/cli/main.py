@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from pesabox.cli.ledger import ledger_app
+from pesabox.cli.orgs import orgs_app, shortcodes_app
 from pesabox.cli.stk import stk_app
 from pesabox.domain.products import ALL_PRODUCTS, format_products, parse_products
 from pesabox.sandbox import fixtures
@@ -30,6 +31,8 @@ apps_app = typer.Typer(help="Integrator apps: consumer keys, secrets and product
 app.add_typer(apps_app, name="apps")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(stk_app, name="stk")
+app.add_typer(orgs_app, name="orgs")
+app.add_typer(shortcodes_app, name="shortcodes")
 console = Console()
 
 DatabaseOption = Annotated[
