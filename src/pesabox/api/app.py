@@ -15,6 +15,7 @@ from pesabox.api.fastpath import FastPaths
 from pesabox.api.handlers import http_error_handler, pesa_error_handler, unexpected_error_handler
 from pesabox.api.routes.oauth import generate_token
 from pesabox.api.routes.pull import pull_query, pull_register
+from pesabox.api.routes.qrcode import generate_qr_code
 from pesabox.api.routes.sandbox import sandbox_router
 from pesabox.api.routes.shortcodes import shortcodes_router
 from pesabox.core.platform import Platform
@@ -52,7 +53,7 @@ def create_litestar(settings: Settings, own_platform: Platform) -> Litestar:
         finally:
             await own_platform.stop()
 
-    handlers: list[object] = [healthz, generate_token, pull_register, pull_query]
+    handlers: list[object] = [healthz, generate_token, generate_qr_code, pull_register, pull_query]
     if settings.environment == "sandbox":
         handlers.append(sandbox_router)
         handlers.append(shortcodes_router)
