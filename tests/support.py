@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
+import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -64,7 +67,14 @@ class CallbackReceiver:
 
     url: str = ""
     received: list[dict[str, Any]] = field(default_factory=list)
+    # Every request as (path, payload), for C2B where the path tells validation apart.
+    requests: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     status: int = 200
+    # How a path ending in /validate answers: the JSON body (None: an empty 200), after a delay.
+    validation_answer: dict[str, Any] | None = field(
+        default_factory=lambda: {"ResultCode": "0", "ResultDesc": "Accepted"}
+    )
+    validation_delay_s: float = 0.0
     _arrived: asyncio.Condition = field(default_factory=asyncio.Condition)
     _runner: web.AppRunner | None = None
 
@@ -86,8 +96,46 @@ class CallbackReceiver:
         payload = await request.json()
         async with self._arrived:
             self.received.append(payload)
+            self.requests.append((request.path, payload))
             self._arrived.notify_all()
+        if request.path.endswith("/validate"):
+            await asyncio.sleep(self.validation_delay_s)
+            if self.validation_answer is None:
+                return web.Response(status=200)
+            return web.json_response(self.validation_answer)
         return web.json_response({"ResultCode": 0, "ResultDesc": "Accepted"}, status=self.status)
+
+    def posted_to(self, suffix: str) -> list[dict[str, Any]]:
+        return [payload for path, payload in self.requests if path.endswith(suffix)]
+
+    async def wait_for_path(
+        self, suffix: str, count: int = 1, *, timeout_s: float = 10.0
+    ) -> list[dict[str, Any]]:
+        # Polls rather than waiting on the condition, so it also works when the receiver
+        # runs on another thread's loop (see `threaded`).
+        deadline = time.monotonic() + timeout_s
+        while len(self.posted_to(suffix)) < count:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{count} POSTs to *{suffix} did not arrive")
+            await asyncio.sleep(0.01)
+        return self.posted_to(suffix)
+
+
+@contextlib.contextmanager
+def threaded(receiver: CallbackReceiver) -> Iterator[CallbackReceiver]:
+    """Run `receiver` on a loop of its own thread: it must answer C2B validation *during* a
+    request, while the test client's call holds the test's own loop."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    asyncio.run_coroutine_threadsafe(receiver.start(), loop).result(10)
+    try:
+        yield receiver
+    finally:
+        asyncio.run_coroutine_threadsafe(receiver.stop(), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        loop.close()
 
     def stk_results(self, checkout_id: str) -> list[dict[str, Any]]:
         return [

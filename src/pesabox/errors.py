@@ -122,3 +122,38 @@ class SandboxError(PesaError):
 
     http_status = 400
     error_code = "400.002.02"
+
+
+# --- C2B (daraja-api.md §5, §18): the C2B family has its own codes -------------------------
+
+
+class C2bBadRequest(PesaError):
+    """`400.003.02`: a C2B field is missing or wrong; `detail` says why when it helps."""
+
+    http_status = 400
+    error_code = "400.003.02"
+
+    def __init__(self, field: str, detail: str | None = None) -> None:
+        message = f"Bad Request - Invalid {field}"
+        super().__init__(f"{message} - {detail}" if detail else message)
+        self.field = field
+
+
+class C2bInvalidAccessToken(PesaError):
+    http_status = 400
+    error_code = "400.003.01"
+    error_message = "Invalid Access Token"
+
+
+class C2bResourceNotFound(PesaError):
+    http_status = 404
+    error_code = "404.003.01"
+    error_message = "Resource not found"
+
+
+class UrlsAlreadyRegistered(PesaError):
+    """Production allows one registration per shortcode (sandbox allows overwriting)."""
+
+    http_status = 500
+    error_code = "500.003.1001"
+    error_message = "Urls are already registered."

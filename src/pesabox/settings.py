@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     customer_delay_s: float = 0.0
     # How long an unanswered STK prompt stays on the handset before it gives up (1037).
     stk_prompt_timeout_s: float = 60.0
+    # How long a business has to answer a C2B validation request (M-Pesa allows about 8 s)
+    # before the registration's ResponseType decides.
+    c2b_validation_timeout_s: float = 8.0
     # Daraja's tokens live an hour; the reply says one second less ("3599").
     access_token_lifetime_s: int = 3600
 

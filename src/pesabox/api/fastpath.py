@@ -19,6 +19,12 @@ import msgspec
 
 from pesabox.api.body import decode_bytes
 from pesabox.api.handlers import error_reply
+from pesabox.api.schemas.c2b import (
+    RegisterUrlRequest,
+    RegisterUrlResponse,
+    SimulateRequest,
+    SimulateResponse,
+)
 from pesabox.api.schemas.stk import (
     StkPushRequest,
     StkPushResponse,
@@ -26,7 +32,15 @@ from pesabox.api.schemas.stk import (
     StkQueryResponse,
 )
 from pesabox.domain.products import Product
-from pesabox.errors import InvalidPayload, MethodNotAllowed, PesaError
+from pesabox.errors import (
+    C2bBadRequest,
+    C2bInvalidAccessToken,
+    C2bResourceNotFound,
+    InvalidPayload,
+    MethodNotAllowed,
+    PesaError,
+)
+from pesabox.ids import conversation_id, request_id
 
 if TYPE_CHECKING:
     from pesabox.core.platform import Platform
@@ -36,6 +50,8 @@ ASGIApp = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
 ACCEPTED = "Success. Request accepted for processing"
 _JSON_HEADERS = [(b"content-type", b"application/json")]
 _encoder = msgspec.json.Encoder()
+# Room for a UUID or an order number with a prefix; the stored key adds the app's id.
+MAX_IDEMPOTENCY_KEY_CHARS = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,9 +103,88 @@ async def stk_query(platform: Platform, request: FastRequest) -> tuple[int, byte
     return 200, _encoder.encode(reply)
 
 
+async def _authorize_c2b(platform: Platform, request: FastRequest, version: str) -> int:
+    product = Product.C2B if version == "v1" else Product.C2B_V2
+    grant = await platform.tokens.authorize(
+        request.header(b"authorization"), product=product, invalid_token=C2bInvalidAccessToken
+    )
+    return grant.app_id
+
+
+async def _register_url(
+    platform: Platform, request: FastRequest, version: str
+) -> tuple[int, bytes]:
+    app_id = await _authorize_c2b(platform, request, version)
+    body = decode_bytes(request.content_type, request.body, RegisterUrlRequest)
+    command = body.to_command(
+        api_version=version, https_only=platform.settings.environment == "production"
+    )
+    await platform.c2b.register_urls(command, app_id=app_id)
+    originator = request_id()
+    reply = RegisterUrlResponse(
+        OriginatorCoversationID=originator,
+        OriginatorConversationID=originator,
+        ConversationID="",
+        ResponseCode="0",
+        # The two versions' documented samples differ in case; each keeps its own.
+        ResponseDescription="success" if version == "v1" else "Success",
+    )
+    return 200, _encoder.encode(reply)
+
+
+async def _simulate(platform: Platform, request: FastRequest, version: str) -> tuple[int, bytes]:
+    app_id = await _authorize_c2b(platform, request, version)
+    if platform.settings.environment != "sandbox":
+        # Real payments come from the customer's phone; Daraja has no simulate in production.
+        raise C2bResourceNotFound()
+    body = decode_bytes(request.content_type, request.body, SimulateRequest)
+    order = body.to_order(app_id=app_id, idempotency_key=idempotency_key(request, app_id))
+    await platform.c2b.pay(order, wait=False)
+    originator = request_id()
+    reply = SimulateResponse(
+        ConversationID=conversation_id(platform.clock.now()),
+        OriginatorCoversationID=originator,
+        OriginatorConversationID=originator,
+        ResponseCode="0",
+        ResponseDescription="Accept the service request successfully.",
+    )
+    return 200, _encoder.encode(reply)
+
+
+def idempotency_key(request: FastRequest, app_id: int) -> str | None:
+    """The caller's `Idempotency-Key`, scoped to its app so two apps' keys never meet."""
+    key = request.header(b"idempotency-key")
+    if key is None:
+        return None
+    key = key.strip()
+    if not key or len(key) > MAX_IDEMPOTENCY_KEY_CHARS or not key.isprintable():
+        raise C2bBadRequest("Idempotency-Key")
+    return f"{app_id}:{key}"
+
+
+async def register_url_v1(platform: Platform, request: FastRequest) -> tuple[int, bytes]:
+    return await _register_url(platform, request, "v1")
+
+
+async def register_url_v2(platform: Platform, request: FastRequest) -> tuple[int, bytes]:
+    return await _register_url(platform, request, "v2")
+
+
+async def simulate_v1(platform: Platform, request: FastRequest) -> tuple[int, bytes]:
+    return await _simulate(platform, request, "v1")
+
+
+async def simulate_v2(platform: Platform, request: FastRequest) -> tuple[int, bytes]:
+    return await _simulate(platform, request, "v2")
+
+
 ENDPOINTS: dict[str, Endpoint] = {
     "/mpesa/stkpush/v1/processrequest": stk_push,
     "/mpesa/stkpushquery/v1/query": stk_query,
+    "/mpesa/c2b/v1/registerurl": register_url_v1,
+    "/mpesa/c2b/v2/registerurl": register_url_v2,
+    "/mpesa/c2b/v1/simulate": simulate_v1,
+    "/mpesa/c2b/v2/simulate": simulate_v2,
 }
 
 

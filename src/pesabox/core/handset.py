@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from typing import Any
 
 from pesabox.clock import Clock
+from pesabox.core.c2b import C2bService
 from pesabox.core.stk import StkService
+from pesabox.domain.services.c2b_payment import Outcome, PaymentOrder
 from pesabox.domain.services.stk_settle import Settlement
 from pesabox.errors import SandboxError
 from pesabox.sandbox.scenarios import Action
@@ -17,9 +20,10 @@ from pesabox.storage.types import Engine
 
 
 class HandsetService:
-    def __init__(self, *, engine: Engine, stk: StkService, clock: Clock) -> None:
+    def __init__(self, *, engine: Engine, stk: StkService, c2b: C2bService, clock: Clock) -> None:
         self._engine = engine
         self._stk = stk
+        self._c2b = c2b
         self._clock = clock
 
     async def view(self, msisdn: str) -> dict[str, Any]:
@@ -30,6 +34,12 @@ class HandsetService:
         pin_ok = await asyncio.to_thread(self._pin_matches, msisdn, pin)
         action = Action.ACCEPT if pin_ok else Action.WRONG_PIN
         return self._settled(await self._stk.settle(checkout_id, action=action))
+
+    async def pay(self, order: PaymentOrder, *, pin: str) -> Outcome:
+        """The customer pays from the M-PESA menu (Pay Bill, Buy Goods, a scanned QR) and
+        waits, as the phone does, until the payment is decided."""
+        pin_ok = await asyncio.to_thread(self._pin_matches, order.msisdn, pin)
+        return await self._c2b.pay(replace(order, pin_ok=pin_ok), wait=True)
 
     def _pin_matches(self, msisdn: str, pin: str) -> bool:
         with read_transaction(self._engine) as conn:

@@ -7,8 +7,10 @@ import asyncio
 import contextlib
 import logging
 
+from pesabox.callbacks.queries import ClaimedCallback
 from pesabox.callbacks.worker import CallbackDispatcher
 from pesabox.clock import SystemClock
+from pesabox.core.c2b import C2bService
 from pesabox.core.handset import HandsetService
 from pesabox.core.sandbox import SandboxService
 from pesabox.core.stk import StkService
@@ -64,16 +66,30 @@ class Platform:
             shortcodes=self.shortcodes,
             on_settled=self._deliver,
         )
-        self.handsets = HandsetService(engine=self.engine, stk=self.stk, clock=self.clock)
+        self.c2b = C2bService(
+            engine=self.engine,
+            writer=self.writer,
+            ledger=self.ledger,
+            clock=self.clock,
+            runtime=self.runtime,
+            settings=settings,
+            shortcodes=self.shortcodes,
+            on_confirmation=self._deliver_callback,
+        )
+        self.handsets = HandsetService(
+            engine=self.engine, stk=self.stk, c2b=self.c2b, clock=self.clock
+        )
         self.sandbox = SandboxService(platform=self)
         self._sweeper: asyncio.Task[None] | None = None
         self._checkpointer: asyncio.Task[None] | None = None
 
     async def start(self, *, background: bool) -> None:
         await asyncio.to_thread(self.refresh)
+        await self.c2b.start()
         if background:
             await self.dispatcher.start()
             self.stk.deliver_from_here(self.dispatcher.lease_s)
+            self.c2b.deliver_from_here(self.dispatcher.lease_s)
         # Every process follows the shared clock and scenario table; only a process that runs
         # the background work also settles requests that fell due.
         self._sweeper = asyncio.create_task(
@@ -88,13 +104,17 @@ class Platform:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
         await self.stk.drain()
+        await self.c2b.stop()
         await self.dispatcher.stop()
         await self.writer.close()
         self.engine.dispose()
 
     def _deliver(self, settlement: Settlement) -> None:
-        if settlement.callback is not None and self.dispatcher.running:
-            self.dispatcher.hand_over(settlement.callback)
+        self._deliver_callback(settlement.callback)
+
+    def _deliver_callback(self, callback: ClaimedCallback | None) -> None:
+        if callback is not None and self.dispatcher.running:
+            self.dispatcher.hand_over(callback)
         else:
             self.dispatcher.notify()
 
@@ -104,7 +124,8 @@ class Platform:
 
     async def sweep_once(self, *, grace_s: float = _ORPHAN_GRACE_S) -> int:
         await asyncio.to_thread(self.refresh)
-        return await self.stk.settle_due(grace_s=grace_s)
+        started = await self.stk.settle_due(grace_s=grace_s)
+        return started + await self.c2b.settle_overdue(grace_s=grace_s)
 
     async def _checkpoint_forever(self) -> None:
         while True:

@@ -85,6 +85,6 @@ CUSTOMERS: tuple[CustomerFixture, ...] = (
     CustomerFixture("254711000004", "Low Balance", 5),
     *(
         CustomerFixture(f"2547110000{n:02d}", f"Scenario Customer {n:02d}", 10_000)
-        for n in (1, 2, 3, 5, 6, 7, 8, 9, 10, 11)
+        for n in (1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 12, 13)
     ),
 )

@@ -39,6 +39,14 @@ class CallbackMode(StrEnum):
     SLOW = "slow"  # every attempt is held back by a delay
 
 
+class ValidationMode(StrEnum):
+    """C2B only: what happens to the validation request M-Pesa sends the business."""
+
+    DELIVER = "deliver"
+    SLOW = "slow"  # held back until the validation timeout passes: ResponseType decides
+    DOWN = "down"  # the ValidationURL cannot be reached: ResponseType decides
+
+
 @dataclass(frozen=True, slots=True)
 class Scenario:
     name: str
@@ -51,6 +59,7 @@ class Scenario:
     callback_mode: CallbackMode = CallbackMode.DELIVER
     callback_fail_times: int = 0
     callback_delay_s: float = 0.0
+    validation_mode: ValidationMode = ValidationMode.DELIVER
     source: str = "builtin"
     id: int | None = field(default=None, compare=False)
 
@@ -149,6 +158,18 @@ BUILTIN: tuple[Scenario, ...] = (
         10, Action.RESULT, "the customer's PIN is locked: 8006", result_code=StkResult.PIN_LOCKED
     ),
     _magic(11, Action.RESULT, "M-Pesa is too busy: 26", result_code=StkResult.SYSTEM_BUSY),
+    _magic(
+        12,
+        Action.ACCEPT,
+        "C2B: the validation request is held back past the timeout; ResponseType decides",
+        validation_mode=ValidationMode.SLOW,
+    ),
+    _magic(
+        13,
+        Action.ACCEPT,
+        "C2B: the ValidationURL cannot be reached; ResponseType decides",
+        validation_mode=ValidationMode.DOWN,
+    ),
     _amount(1032, Action.DECLINE, "any customer cancels: 1032"),
     _amount(1037, Action.IGNORE, "any customer never answers: 1037"),
     _amount(2001, Action.WRONG_PIN, "any customer enters a wrong PIN: 2001"),

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, select
 
-from pesabox.sandbox.scenarios import Action, CallbackMode, Scenario
+from pesabox.sandbox.scenarios import Action, CallbackMode, Scenario, ValidationMode
 from pesabox.storage.tables import sandbox_state, scenarios
 
 CLOCK_OFFSET_KEY = "clock_offset_s"
@@ -24,6 +24,7 @@ def _scenario(row: Any) -> Scenario:
         callback_mode=CallbackMode(row.callback_mode),
         callback_fail_times=row.callback_fail_times,
         callback_delay_s=row.callback_delay_s,
+        validation_mode=ValidationMode(row.validation_mode),
         description=row.description,
         source=row.source,
     )
@@ -45,6 +46,7 @@ def insert_scenario(conn: Connection, scenario: Scenario, *, now: float) -> int:
             callback_mode=str(scenario.callback_mode),
             callback_fail_times=scenario.callback_fail_times,
             callback_delay_s=scenario.callback_delay_s,
+            validation_mode=str(scenario.validation_mode),
             description=scenario.description,
             source=scenario.source,
             created_at=now,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import msgspec
 
 from pesabox.money import shillings_to_cents
-from pesabox.sandbox.scenarios import Action, CallbackMode, Scenario
+from pesabox.sandbox.scenarios import Action, CallbackMode, Scenario, ValidationMode
 
 
 class PinEntry(msgspec.Struct, frozen=True):
@@ -26,6 +26,7 @@ class ScenarioIn(msgspec.Struct, frozen=True):
     callback_mode: CallbackMode = CallbackMode.DELIVER
     callback_fail_times: int = 0
     callback_delay_s: float = 0.0
+    validation_mode: ValidationMode = ValidationMode.DELIVER
     description: str = ""
 
     def to_scenario(self) -> Scenario:
@@ -40,6 +41,7 @@ class ScenarioIn(msgspec.Struct, frozen=True):
             callback_mode=self.callback_mode,
             callback_fail_times=self.callback_fail_times,
             callback_delay_s=self.callback_delay_s,
+            validation_mode=self.validation_mode,
             source="runtime",
         )
 
@@ -56,6 +58,7 @@ def scenario_out(scenario: Scenario) -> dict[str, object]:
         "callback_mode": str(scenario.callback_mode),
         "callback_fail_times": scenario.callback_fail_times,
         "callback_delay_s": scenario.callback_delay_s,
+        "validation_mode": str(scenario.validation_mode),
         "description": scenario.description,
         "source": scenario.source,
     }

@@ -1,0 +1,99 @@
+"""The sandbox's C2B controls under /sandbox/v1: the handset's Pay Bill and Buy Goods menu,
+the payments it made, and the registrations' MSISDN setting."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Router, get, post, put
+from litestar.params import FromPath, FromQuery
+
+from pesabox.api.body import decode
+from pesabox.api.routes.common import AnyRequest, platform_of
+from pesabox.api.schemas.c2b_sandbox import (
+    BuyGoodsEntry,
+    MsisdnFormatEntry,
+    PayBillEntry,
+    payment_out,
+)
+from pesabox.errors import C2bBadRequest, SandboxError
+
+_MAX_KEY_CHARS = 64
+
+
+def _idempotency_key(request: AnyRequest, msisdn: str) -> str | None:
+    key = request.headers.get("idempotency-key")
+    if key is None:
+        return None
+    key = key.strip()
+    if not key or len(key) > _MAX_KEY_CHARS or not key.isprintable():
+        raise C2bBadRequest("Idempotency-Key")
+    # A handset's keys are its own: the same key from another phone is another payment.
+    return f"handset:{msisdn}:{key}"
+
+
+@post("/handsets/{msisdn:str}/paybill", status_code=200)
+async def pay_bill(request: AnyRequest, msisdn: FromPath[str]) -> dict[str, Any]:
+    entry = await decode(request, PayBillEntry)
+    order = entry.to_order(msisdn, _idempotency_key(request, msisdn))
+    outcome = await platform_of(request).handsets.pay(order, pin=entry.pin)
+    return payment_out(outcome.payment)
+
+
+@post("/handsets/{msisdn:str}/buygoods", status_code=200)
+async def buy_goods(request: AnyRequest, msisdn: FromPath[str]) -> dict[str, Any]:
+    entry = await decode(request, BuyGoodsEntry)
+    order = entry.to_order(msisdn, _idempotency_key(request, msisdn))
+    outcome = await platform_of(request).handsets.pay(order, pin=entry.pin)
+    return payment_out(outcome.payment)
+
+
+@get("/c2b/payments")
+async def list_payments(
+    request: AnyRequest,
+    shortcode: FromQuery[str | None] = None,
+    msisdn: FromQuery[str | None] = None,
+    limit: FromQuery[int] = 50,
+) -> dict[str, Any]:
+    payments = await platform_of(request).c2b.list_payments(
+        shortcode=shortcode, msisdn=msisdn, limit=max(1, min(limit, 500))
+    )
+    return {"payments": [payment_out(p) for p in payments]}
+
+
+@get("/c2b/payments/{trans_id:str}")
+async def get_payment(request: AnyRequest, trans_id: FromPath[str]) -> dict[str, Any]:
+    payment = await platform_of(request).c2b.payment(trans_id)
+    if payment is None:
+        raise SandboxError("no such payment", error_code="404.001.01", http_status=404)
+    return payment_out(payment)
+
+
+@get("/c2b/registrations")
+async def list_registrations(request: AnyRequest) -> dict[str, Any]:
+    registrations = await platform_of(request).c2b.list_registrations()
+    return {"registrations": [r.view() for r in registrations]}
+
+
+@put("/c2b/registrations/{shortcode:str}/msisdn-format", status_code=200)
+async def set_msisdn_format(request: AnyRequest, shortcode: FromPath[str]) -> dict[str, Any]:
+    entry = await decode(request, MsisdnFormatEntry)
+    if not await platform_of(request).c2b.set_msisdn_format(shortcode, entry.msisdn_format):
+        raise SandboxError(
+            "no URLs are registered for this shortcode", error_code="404.001.01", http_status=404
+        )
+    return {"shortcode": shortcode, "msisdn_format": str(entry.msisdn_format)}
+
+
+c2b_sandbox_router = Router(
+    path="/sandbox/v1",
+    route_handlers=[
+        pay_bill,
+        buy_goods,
+        list_payments,
+        get_payment,
+        list_registrations,
+        set_msisdn_format,
+    ],
+    tags=["sandbox", "c2b"],
+)

@@ -1,0 +1,85 @@
+"""Bodies of the sandbox's C2B control API: the handset's M-PESA menu and registrations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from pesabox.api import validation as check
+from pesabox.domain import c2b
+from pesabox.domain.services.c2b_payment import PaymentOrder
+from pesabox.errors import BadRequest, C2bBadRequest
+from pesabox.storage.c2b_store import Payment
+
+
+class PayBillEntry(msgspec.Struct, frozen=True):
+    business_number: Any = None
+    account_number: Any = None
+    amount: Any = None
+    pin: str = ""
+
+    def to_order(self, msisdn: str, idempotency_key: str | None) -> PaymentOrder:
+        try:
+            return PaymentOrder(
+                channel="handset",
+                msisdn=check.msisdn(msisdn, "msisdn"),
+                shortcode=check.shortcode(self.business_number, "business_number"),
+                transaction_type=c2b.PAY_BILL,
+                bill_ref_number=check.text(
+                    self.account_number, "account_number", max_length=c2b.MAX_BILL_REF_CHARS
+                ),
+                amount_cents=check.amount_cents(self.amount, "amount"),
+                idempotency_key=idempotency_key,
+            )
+        except BadRequest as error:
+            raise C2bBadRequest(error.field) from None
+
+
+class BuyGoodsEntry(msgspec.Struct, frozen=True):
+    till_number: Any = None
+    amount: Any = None
+    pin: str = ""
+
+    def to_order(self, msisdn: str, idempotency_key: str | None) -> PaymentOrder:
+        try:
+            return PaymentOrder(
+                channel="handset",
+                msisdn=check.msisdn(msisdn, "msisdn"),
+                shortcode=check.shortcode(self.till_number, "till_number"),
+                transaction_type=c2b.BUY_GOODS,
+                bill_ref_number="",
+                amount_cents=check.amount_cents(self.amount, "amount"),
+                idempotency_key=idempotency_key,
+            )
+        except BadRequest as error:
+            raise C2bBadRequest(error.field) from None
+
+
+class MsisdnFormatEntry(msgspec.Struct, frozen=True):
+    msisdn_format: c2b.MsisdnFormat
+
+
+def payment_out(payment: Payment) -> dict[str, Any]:
+    """A payment as the handset and the inspector show it (Daraja's names where it has one)."""
+    return {
+        "TransID": payment.trans_id,
+        "TransactionType": payment.transaction_type,
+        "BusinessShortCode": payment.shortcode,
+        "BillRefNumber": payment.bill_ref_number,
+        "Amount": payment.amount_cents // 100,
+        "MSISDN": payment.msisdn,
+        "channel": payment.channel,
+        "status": payment.status,
+        "ResultCode": payment.result_code,
+        "ResultDesc": payment.result_desc,
+        "validation_result": payment.validation_result,
+        "ThirdPartyTransID": payment.third_party_trans_id,
+        "customer_fee": payment.customer_fee_cents / 100,
+        "business_fee": payment.business_fee_cents / 100,
+        "OrgAccountBalance": (
+            payment.org_balance_cents / 100 if payment.org_balance_cents is not None else None
+        ),
+        "created_at": payment.created_at,
+        "completed_at": payment.completed_at,
+    }
