@@ -269,6 +269,14 @@ c2b_payments = Table(
     Column("created_at", Float, nullable=False),
     Column("completed_at", Float, nullable=True),
     Index("ix_c2b_payments_shortcode_created_at", "shortcode", "created_at"),
+    # Pull Transactions pages through a shortcode's completed payments by completion time.
+    Index(
+        "ix_c2b_payments_completed_shortcode_completed_at",
+        "shortcode",
+        "completed_at",
+        sqlite_where=text("status = 'completed'"),
+        postgresql_where=text("status = 'completed'"),
+    ),
     Index(
         "ix_c2b_payments_validating_deadline",
         "validation_deadline",

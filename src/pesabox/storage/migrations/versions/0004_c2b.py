@@ -16,6 +16,7 @@ branch_labels = None
 depends_on = None
 
 _VALIDATING = sa.text("status = 'validating'")
+_COMPLETED = sa.text("status = 'completed'")
 
 
 def upgrade() -> None:
@@ -92,6 +93,13 @@ def upgrade() -> None:
         "ix_c2b_payments_shortcode_created_at", "c2b_payments", ["shortcode", "created_at"]
     )
     op.create_index(
+        "ix_c2b_payments_completed_shortcode_completed_at",
+        "c2b_payments",
+        ["shortcode", "completed_at"],
+        sqlite_where=_COMPLETED,
+        postgresql_where=_COMPLETED,
+    )
+    op.create_index(
         "ix_c2b_payments_validating_deadline",
         "c2b_payments",
         ["validation_deadline"],
@@ -120,6 +128,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("pull_registrations")
     op.drop_index("ix_c2b_payments_validating_deadline", table_name="c2b_payments")
+    op.drop_index("ix_c2b_payments_completed_shortcode_completed_at", table_name="c2b_payments")
     op.drop_index("ix_c2b_payments_shortcode_created_at", table_name="c2b_payments")
     op.drop_table("c2b_payments")
     op.drop_table("c2b_registrations")
