@@ -488,3 +488,140 @@ async def test_validation_scenarios(
     assert paid["status"] == "cancelled"
     assert paid["validation_result"] == marker
     assert receiver.posted_to("/validate") == []
+
+
+# --- Dynamic QR, paid from the handset ---------------------------------------------------------
+
+
+async def _qr(gateway: Gateway, **fields: Any) -> str:
+    from pesabox.domain import qr_payload
+
+    body = {"MerchantName": "TEST SHOP", "RefNo": "INV-1", "Amount": 150, "TrxCode": "BG",
+            "CPI": "977380", "Size": "300"} | fields  # fmt: skip
+    reply = await gateway.client.post(
+        "/mpesa/qrcode/v1/generate", json=body, headers=gateway.bearer
+    )
+    assert reply.status_code == 200, reply.text
+    # The handset reads the code's text; decoding the PNG itself is proven in test_qrcode.
+    return qr_payload.encode(
+        qr_payload.QrPayment(
+            transaction_code=qr_payload.QrTransactionCode(body["TrxCode"]),
+            credit_party=str(body["CPI"]),
+            amount_cents=int(body["Amount"]) * 100,
+            reference=str(body["RefNo"]),
+            merchant_name=str(body["MerchantName"]),
+        )
+    )
+
+
+@pytest.mark.parametrize(
+    ("fields", "transaction_type", "shortcode", "bill_ref"),
+    [
+        ({}, "Buy Goods", "977380", ""),
+        ({"TrxCode": "PB", "CPI": "600000", "RefNo": "ACC-77"}, "Pay Bill", "600000", "ACC-77"),
+    ],
+)
+async def test_handset_pays_a_scanned_qr(
+    gateway: Gateway,
+    fields: dict[str, Any],
+    transaction_type: str,
+    shortcode: str,
+    bill_ref: str,
+) -> None:
+    payload = await _qr(gateway, **fields)
+    reply = await gateway.client.post(
+        f"/sandbox/v1/handsets/{CUSTOMER}/qr", json={"payload": payload, "pin": "1234"}
+    )
+    assert reply.status_code == 200, reply.text
+    paid = reply.json()
+    assert (paid["status"], paid["channel"]) == ("completed", "qr")
+    assert paid["TransactionType"] == transaction_type
+    assert paid["BusinessShortCode"] == shortcode
+    assert paid["BillRefNumber"] == bill_ref
+    assert paid["Amount"] == 150
+
+
+async def test_a_tampered_or_foreign_qr_is_refused(gateway: Gateway) -> None:
+    payload = await _qr(gateway)
+    tampered = payload.replace("150", "950")
+    reply = await gateway.client.post(
+        f"/sandbox/v1/handsets/{CUSTOMER}/qr", json={"payload": tampered, "pin": "1234"}
+    )
+    assert reply.status_code == 400
+    assert reply.json()["errorMessage"].startswith("Bad Request - Invalid payload")
+    send_money = await _qr(gateway, TrxCode="SM", CPI="254708374150")
+    reply = await gateway.client.post(
+        f"/sandbox/v1/handsets/{CUSTOMER}/qr", json={"payload": send_money, "pin": "1234"}
+    )
+    assert reply.status_code == 400
+    assert "not a PayBill or till payment" in reply.json()["errorMessage"]
+
+
+# --- fees by tariff profile ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("shortcode", "customer_fee", "business_fee"),
+    [
+        # KES 1,200 is in the 1,001-1,500 band: a KES 15 fee.
+        ("600000", 0, 1_500),  # Customer Bouquet: the business pays
+        ("600977", 1_500, 0),  # Business Bouquet: the customer pays
+        ("600999", 300, 1_200),  # Mgao: split
+    ],
+)
+async def test_paybill_fee_follows_the_tariff_profile(
+    gateway: Gateway, shortcode: str, customer_fee: int, business_fee: int
+) -> None:
+    wallet = _balance(gateway, f"wallet:{CUSTOMER}")
+    utility = _balance(gateway, f"utility:{shortcode}")
+    charges = _balance(gateway, f"charges:{shortcode}")
+    revenue = _balance(gateway, "platform:revenue")
+    reply = await gateway.client.post(
+        f"/sandbox/v1/handsets/{CUSTOMER}/paybill",
+        json={"business_number": shortcode, "account_number": "A1", "amount": 1200,
+              "pin": "1234"},
+    )  # fmt: skip
+    assert reply.json()["status"] == "completed", reply.text
+    assert _balance(gateway, f"wallet:{CUSTOMER}") == wallet - 120_000 - customer_fee
+    assert _balance(gateway, f"utility:{shortcode}") == utility + 120_000
+    assert _balance(gateway, f"charges:{shortcode}") == charges - business_fee
+    assert _balance(gateway, "platform:revenue") == revenue + customer_fee + business_fee
+    _ledger_ok(gateway)
+
+
+# --- products ----------------------------------------------------------------------------------
+
+
+async def test_each_version_needs_its_own_product(
+    gateway: Gateway, receiver: CallbackReceiver
+) -> None:
+    from pesabox.domain.products import Product
+    from pesabox.security.credentials import new_consumer_credentials, secret_digest
+    from pesabox.storage import apps_store
+    from tests.support import basic_auth
+
+    key, secret = new_consumer_credentials()
+    with write_transaction(gateway.platform.engine) as conn:
+        apps_store.insert_app(
+            conn,
+            name="c2b-v1-only",
+            consumer_key=key,
+            secret_digest=secret_digest(secret),
+            products=frozenset({Product.C2B}),
+            now=0,
+        )
+    token = (
+        await gateway.client.get(
+            "/oauth/v1/generate",
+            params={"grant_type": "client_credentials"},
+            headers={"Authorization": basic_auth(key, secret)},
+        )
+    ).json()["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    body = _register_body(receiver)
+    v1 = await gateway.client.post("/mpesa/c2b/v1/registerurl", json=body, headers=headers)
+    assert v1.status_code == 200
+    v2 = await gateway.client.post("/mpesa/c2b/v2/registerurl", json=body, headers=headers)
+    assert v2.status_code == 401
+    assert v2.json()["errorCode"] == "401.003.01"
+    assert v2.json()["errorMessage"].endswith("no apiproduct match found")

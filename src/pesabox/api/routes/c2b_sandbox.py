@@ -14,6 +14,7 @@ from pesabox.api.schemas.c2b_sandbox import (
     BuyGoodsEntry,
     MsisdnFormatEntry,
     PayBillEntry,
+    QrEntry,
     payment_out,
 )
 from pesabox.errors import C2bBadRequest, SandboxError
@@ -43,6 +44,14 @@ async def pay_bill(request: AnyRequest, msisdn: FromPath[str]) -> dict[str, Any]
 @post("/handsets/{msisdn:str}/buygoods", status_code=200)
 async def buy_goods(request: AnyRequest, msisdn: FromPath[str]) -> dict[str, Any]:
     entry = await decode(request, BuyGoodsEntry)
+    order = entry.to_order(msisdn, _idempotency_key(request, msisdn))
+    outcome = await platform_of(request).handsets.pay(order, pin=entry.pin)
+    return payment_out(outcome.payment)
+
+
+@post("/handsets/{msisdn:str}/qr", status_code=200)
+async def pay_qr(request: AnyRequest, msisdn: FromPath[str]) -> dict[str, Any]:
+    entry = await decode(request, QrEntry)
     order = entry.to_order(msisdn, _idempotency_key(request, msisdn))
     outcome = await platform_of(request).handsets.pay(order, pin=entry.pin)
     return payment_out(outcome.payment)
@@ -90,6 +99,7 @@ c2b_sandbox_router = Router(
     route_handlers=[
         pay_bill,
         buy_goods,
+        pay_qr,
         list_payments,
         get_payment,
         list_registrations,

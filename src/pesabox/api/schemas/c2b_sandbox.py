@@ -7,7 +7,7 @@ from typing import Any
 import msgspec
 
 from pesabox.api import validation as check
-from pesabox.domain import c2b
+from pesabox.domain import c2b, qr_payload
 from pesabox.domain.services.c2b_payment import PaymentOrder
 from pesabox.errors import BadRequest, C2bBadRequest
 from pesabox.storage.c2b_store import Payment
@@ -54,6 +54,51 @@ class BuyGoodsEntry(msgspec.Struct, frozen=True):
             )
         except BadRequest as error:
             raise C2bBadRequest(error.field) from None
+
+
+class QrEntry(msgspec.Struct, frozen=True):
+    """A scanned Dynamic QR code's text (what `/mpesa/qrcode/v1/generate` encodes)."""
+
+    payload: Any = None
+    pin: str = ""
+
+    def to_order(self, msisdn: str, idempotency_key: str | None) -> PaymentOrder:
+        if not isinstance(self.payload, str):
+            raise C2bBadRequest("payload")
+        try:
+            scanned = qr_payload.decode(self.payload)
+        except qr_payload.InvalidQrPayload as error:
+            raise C2bBadRequest("payload", str(error)) from None
+        kind = _QR_PAYMENTS.get(scanned.transaction_code)
+        if kind is None:
+            # Send Money, agent withdrawal and Pochi codes move money between customers or to
+            # an agent, not to a PayBill or till: they are not C2B payments.
+            raise C2bBadRequest(
+                "payload", f"a {scanned.transaction_code} code is not a PayBill or till payment"
+            )
+        if kind == c2b.PAY_BILL and len(scanned.reference) > c2b.MAX_BILL_REF_CHARS:
+            raise C2bBadRequest("payload", "the account number (RefNo) is over 20 characters")
+        try:
+            customer = check.msisdn(msisdn, "msisdn")
+        except BadRequest as error:
+            raise C2bBadRequest(error.field) from None
+        return PaymentOrder(
+            channel="qr",
+            msisdn=customer,
+            shortcode=scanned.credit_party,
+            transaction_type=kind,
+            bill_ref_number=scanned.reference[: c2b.MAX_BILL_REF_CHARS]
+            if kind == c2b.PAY_BILL
+            else "",
+            amount_cents=scanned.amount_cents,
+            idempotency_key=idempotency_key,
+        )
+
+
+_QR_PAYMENTS = {
+    qr_payload.QrTransactionCode.BUY_GOODS: c2b.BUY_GOODS,
+    qr_payload.QrTransactionCode.PAYBILL: c2b.PAY_BILL,
+}
 
 
 class MsisdnFormatEntry(msgspec.Struct, frozen=True):
