@@ -340,6 +340,11 @@ async def test_validation_request_is_in_the_callback_list(
     ).json()["callbacks"]
     kinds = sorted(c["kind"] for c in listed)
     assert kinds == ["c2b_confirmation", "c2b_validation"]
+    # The question was asked during the payment; asking it again later would mean nothing.
+    (validation,) = [c for c in listed if c["kind"] == "c2b_validation"]
+    resend = await gateway.client.post(f"/sandbox/v1/callbacks/{validation['id']}/resend")
+    assert resend.status_code == 404
+    assert resend.json()["errorMessage"] == "no such resendable callback"
 
 
 @pytest.mark.parametrize(

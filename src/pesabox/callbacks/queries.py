@@ -179,11 +179,17 @@ def release_claims(conn: Connection, callback_ids: Sequence[int]) -> None:
         )
 
 
+# Requests the platform asked during a payment and waited for (C2B validation): sending one
+# again later would ask a question whose answer can no longer change anything.
+NOT_RESENT_KINDS = ("c2b_validation",)
+
+
 def schedule_resend(conn: Connection, callback_id: int, now: float) -> bool:
-    """Make a callback due now whatever its state, allowing at least one more attempt."""
+    """Make a callback due now whatever its state, allowing at least one more attempt.
+    False when there is no such callback or it is of a kind that is never resent."""
     result = conn.execute(
         update(callbacks)
-        .where(callbacks.c.id == callback_id)
+        .where(callbacks.c.id == callback_id, callbacks.c.kind.not_in(NOT_RESENT_KINDS))
         .values(
             status=PENDING,
             next_attempt_at=now,

@@ -118,5 +118,5 @@ class SandboxService:
             return callback_queries.schedule_resend(conn, callback_id, now)
 
         if not await self._platform.writer.submit(job):
-            raise _not_found("callback")
+            raise _not_found("resendable callback")
         self._platform.dispatcher.notify()
