@@ -243,7 +243,10 @@ def scenarios(
 
         typer.echo(json.dumps([scenario_out(s) for s in rows]))
         return
-    table = Table("id", "msisdn", "amount", "action", "code", "callback", "description", "source")
+    table = Table(
+        "id", "msisdn", "amount", "action", "code", "callback", "validation", "description",
+        "source",
+    )  # fmt: skip
     for s in rows:
         amount = str(s.amount_cents // 100) if s.amount_cents is not None else ""
         table.add_row(
@@ -253,6 +256,7 @@ def scenarios(
             str(s.action),
             str(s.result_code or ""),
             str(s.callback_mode),
+            str(s.validation_mode),
             s.description,
             s.source,
         )
