@@ -12,7 +12,8 @@ it" holds even when the sender is killed while waiting for the reply.
         received = await receiver.wait_for_async(checkout_id, timeout_s=10)  # async tests
 
 Answers are 200 with Daraja's usual acknowledgement unless a test scripts otherwise
-(`reply` for per-path status sequences, `stall` to hold every answer back).
+(`reply` for per-path status sequences, `answer` for a per-path JSON body such as a C2B
+business's validation answer, `stall` to hold every answer back).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import asyncio
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,6 +65,7 @@ class CallbackReceiver:
         self.port = 0
         self._received: list[Received] = []
         self._statuses: dict[str, list[int]] = {}
+        self._bodies: dict[str, str] = {}
         self._stall_s = 0.0
         # Guards everything above; the condition wakes synchronous waiters on each arrival.
         self._lock = threading.Lock()
@@ -142,11 +144,12 @@ class CallbackReceiver:
             self._received.append(item)
             script = self._statuses.get(request.path)
             status = script.pop(0) if script else 200
+            text = self._bodies.get(request.path, ACK_BODY)
             stall_s = self._stall_s
             self._arrived.notify_all()
         if stall_s > 0:
             await asyncio.sleep(stall_s)
-        return web.Response(status=status, text=ACK_BODY, content_type="application/json")
+        return web.Response(status=status, text=text, content_type="application/json")
 
     # --- scripting ----------------------------------------------------------------------
 
@@ -161,6 +164,12 @@ class CallbackReceiver:
         """Answer the next POSTs to `path` with these statuses, in order, then 200 again."""
         with self._lock:
             self._statuses[path] = list(statuses)
+
+    def answer(self, path: str, body: Mapping[str, Any]) -> None:
+        """Answer every POST to `path` with this JSON body from now on (instead of the
+        acknowledgement), e.g. a business's C2B validation answer."""
+        with self._lock:
+            self._bodies[path] = json.dumps(dict(body))
 
     def stall(self, seconds: float) -> None:
         """Hold every answer back this long (the POST is still recorded on arrival)."""

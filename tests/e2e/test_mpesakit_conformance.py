@@ -12,12 +12,14 @@ from __future__ import annotations
 import re
 import time
 
+import httpx
 import pytest
 from mpesakit import AsyncMpesaClient, MpesaClient
+from mpesakit.c2b import C2BValidationRequest, C2BValidationResponse
 from mpesakit.http_client import MpesaAsyncHttpClient, MpesaHttpClient
 
-from tests.e2e import CUSTOMER, PASSKEY, SHOP, SHORTCODE, PesaboxServer
-from tests.e2e.receiver import CallbackReceiver
+from tests.e2e import CUSTOMER, HTTP_TIMEOUT_S, PASSKEY, PIN, SHOP, SHORTCODE, PesaboxServer
+from tests.e2e.receiver import CallbackReceiver, Received
 
 pytestmark = pytest.mark.e2e
 
@@ -144,3 +146,77 @@ async def test_async_client_pushes_receives_and_queries(
         assert result.is_successful()
         assert str(result.ResultCode) == "0"
         assert result.CheckoutRequestID == pushed.CheckoutRequestID
+
+
+# --- C2B ------------------------------------------------------------------------------------
+
+C2B_PAYBILL = 600000
+# Paths free of Daraja's forbidden words ("mpesa" among them, so not "mpesakit"): mpesakit
+# warns about those, and the server refuses them.
+KIT_VALIDATION = "/kit-c2b/validation"
+KIT_CONFIRMATION = "/kit-c2b/confirmation"
+
+
+def test_sync_client_registers_c2b_urls_and_parses_validation_and_confirmation(
+    target: PesaboxServer, receiver: CallbackReceiver
+) -> None:
+    """Register URL (v1) with mpesakit, then a payment from the handset reaching a real
+    receiver on loopback with validation and confirmation. mpesakit has no C2B simulate, so
+    the customer pays from the sandbox's handset."""
+    client = MpesaClient(
+        target.sandbox.consumer_key, target.sandbox.consumer_secret, environment="sandbox"
+    )
+    started = time.monotonic()
+    registered = client.c2b.register_url(
+        short_code=C2B_PAYBILL,
+        response_type="Completed",
+        confirmation_url=receiver.url(KIT_CONFIRMATION),
+        validation_url=receiver.url(KIT_VALIDATION),
+    )
+    timed(started, "OAuth and C2B register URL")
+    assert registered.is_successful()
+    # mpesakit renames Safaricom's misspelt OriginatorCoversationID to this.
+    assert registered.OriginatorConversationID
+
+    # The business's answer, built with mpesakit's own validation-response model.
+    answer = C2BValidationResponse(
+        ResultCode="0", ResultDesc="Accepted", ThirdPartyTransID="KIT-42"
+    )
+    receiver.answer(KIT_VALIDATION, answer.model_dump(exclude_none=True))
+    with httpx.Client(base_url=target.base_url, timeout=HTTP_TIMEOUT_S) as http:
+        switched = http.put(
+            f"/sandbox/v1/shortcodes/{C2B_PAYBILL}/validation", json={"enabled": True}
+        )
+        assert switched.status_code == 200, switched.text
+        paid = http.post(
+            f"/sandbox/v1/handsets/{CUSTOMER}/paybill",
+            json={"business_number": str(C2B_PAYBILL), "account_number": "KIT1",
+                  "amount": 75, "pin": PIN},
+        )  # fmt: skip
+    assert paid.status_code == 200, paid.text
+    assert paid.json()["status"] == "completed", paid.json()
+    trans_id = paid.json()["TransID"]
+
+    def confirmed(items: list[Received]) -> bool:
+        return any(r.path == KIT_CONFIRMATION for r in items)
+
+    receiver.wait_until(confirmed, timeout_s=CALLBACK_TIMEOUT_S, what="the C2B confirmation")
+    [validation] = receiver.on(KIT_VALIDATION)
+    [confirmation] = receiver.on(KIT_CONFIRMATION)
+    assert validation.at_s < confirmation.at_s
+    asked = C2BValidationRequest.model_validate(validation.json())
+    told = C2BValidationRequest.model_validate(confirmation.json())
+    assert asked.TransID == told.TransID == trans_id
+    assert asked.TransactionType == told.TransactionType == "Pay Bill"
+    assert asked.BusinessShortCode == told.BusinessShortCode == C2B_PAYBILL
+    assert asked.TransAmount == told.TransAmount == 75.0
+    assert asked.BillRefNumber == told.BillRefNumber == "KIT1"
+    assert asked.TransTime == told.TransTime and len(told.TransTime) == 14
+    assert asked.MSISDN == told.MSISDN
+    # Blank while validating; the utility's new balance once confirmed.
+    assert asked.OrgAccountBalance == ""
+    assert told.OrgAccountBalance is not None and float(told.OrgAccountBalance) >= 75.0
+    # The business's ThirdPartyTransID is echoed in the confirmation, not the validation.
+    assert asked.ThirdPartyTransID == ""
+    assert told.ThirdPartyTransID == "KIT-42"
+    assert paid.json()["ThirdPartyTransID"] == "KIT-42"
