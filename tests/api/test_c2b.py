@@ -630,3 +630,27 @@ async def test_each_version_needs_its_own_product(
     assert v2.status_code == 401
     assert v2.json()["errorCode"] == "401.003.01"
     assert v2.json()["errorMessage"].endswith("no apiproduct match found")
+
+
+async def test_a_number_that_is_no_customer_is_unreachable(gateway: Gateway) -> None:
+    paid = await _pay_bill(gateway, msisdn="254799999999")
+    assert (paid["status"], paid["ResultCode"]) == ("failed", 1037)
+
+
+async def test_handset_errors_name_the_handset_fields(gateway: Gateway) -> None:
+    reply = await gateway.client.post(
+        f"/sandbox/v1/handsets/{CUSTOMER}/paybill",
+        json={"business_number": "977380", "account_number": "A", "amount": 10, "pin": "1234"},
+    )
+    assert reply.status_code == 400
+    assert reply.json()["errorMessage"] == (
+        "Bad Request - Invalid business_number - 977380 is a till, not a paybill"
+    )
+
+
+async def test_a_sandbox_body_that_is_not_json_is_a_payload_error(gateway: Gateway) -> None:
+    reply = await gateway.client.put(
+        f"/sandbox/v1/c2b/registrations/{PAYBILL}/msisdn-format", content=b"msisdn_format=full"
+    )
+    assert reply.status_code == 400
+    assert reply.json()["errorCode"] == "400.002.05"

@@ -320,6 +320,11 @@ def test_c2b_payment_left_validating_by_a_crash_is_decided_by_response_type(
     time.sleep(0.5)
     assert len(posted(receiver, VALIDATE, trans_id)) == 1
     assert len(posted(receiver, CONFIRM, trans_id)) == expected_confirmations
-    kinds = [c["kind"] for c in callbacks_of(http, server, trans_id)]
+    listed = callbacks_of(http, server, trans_id)
+    kinds = [c["kind"] for c in listed]
     assert kinds.count("c2b_confirmation") == expected_confirmations
+    # The sweeper records that the business was asked and no answer was kept.
+    (validation,) = [c for c in listed if c["kind"] == "c2b_validation"]
+    assert validation["status"] == "failed"
+    assert "process asking stopped" in validation["last_error"]
     assert_ledger_verifies(database_url)

@@ -79,6 +79,7 @@ def record_exchange(
     transaction_id: str,
     kind: str,
     url: str,
+    target_url: str,
     payload: str,
     attempt: HttpAttempt,
     started_at: float,
@@ -103,7 +104,7 @@ def record_exchange(
             AttemptRecord(
                 callback_id=callback_id,
                 attempt=1,
-                target_url=url,
+                target_url=target_url,
                 started_at=started_at,
                 latency_ms=attempt.latency_ms,
                 status_code=attempt.status_code,

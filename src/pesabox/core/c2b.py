@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 # a day make that rare, never impossible).
 _OPEN_ATTEMPTS = 3
 UNREACHABLE_SCENARIO_ERROR = "scenario: the ValidationURL cannot be reached"
+ABANDONED_ERROR = "no answer recorded: the process asking stopped; ResponseType decided"
 # Pay Bill goes to a PayBill number; Buy Goods to a till (or its store, the head office).
 _RECEIVER_KINDS = {c2b.PAY_BILL: ("paybill",), c2b.BUY_GOODS: ("till", "store")}
 
@@ -128,7 +129,7 @@ class C2bService:
 
     async def pay(self, order: PaymentOrder, *, wait: bool) -> Outcome:
         """Start a payment; with `wait`, return only once validation (if any) decided it."""
-        _check_receiver(await self.shortcode(order.shortcode), order.transaction_type)
+        _check_receiver(await self.shortcode(order.shortcode), order)
         if self._settings.environment == "sandbox":
             order = replace(
                 order,
@@ -173,7 +174,8 @@ class C2bService:
     async def _validate(self, payment: Payment) -> Outcome:
         """Ask the business, then decide; the payment as it ends up."""
         payload = c2b_payment.validation_payload(payment)
-        url = rewrite_url(payment.validation_url or "", self._rules)
+        registered_url = payment.validation_url or ""
+        url = rewrite_url(registered_url, self._rules)
         started = self._clock.now()
         attempt = await self._ask(payment.validation_mode, url, payload)
         answer = _answer(attempt)
@@ -183,7 +185,8 @@ class C2bService:
                 conn,
                 transaction_id=payment.trans_id,
                 kind=c2b_payment.VALIDATION,
-                url=url,
+                url=registered_url,
+                target_url=url,
                 payload=payload,
                 attempt=attempt,
                 started_at=started,
@@ -233,9 +236,13 @@ class C2bService:
                 continue
 
             def job(conn: Connection, trans_id: str = trans_id) -> Outcome | None:
-                return c2b_payment.decide_payment(
-                    conn, self._context, trans_id, no_answer, now=self._clock.now()
+                now = self._clock.now()
+                outcome = c2b_payment.decide_payment(
+                    conn, self._context, trans_id, no_answer, now=now
                 )
+                if outcome is not None:
+                    _record_unanswered(conn, outcome.payment, now=now)
+                return outcome
 
             outcome = await self._writer.submit(job)
             if outcome is not None:
@@ -286,16 +293,42 @@ class C2bService:
             return query(conn)
 
 
-def _check_receiver(shortcode: parties_store.ShortcodeRecord | None, transaction_type: str) -> None:
+def _check_receiver(shortcode: parties_store.ShortcodeRecord | None, order: PaymentOrder) -> None:
+    number_field, kind_field = _receiver_fields(order)
     if shortcode is None:
-        raise C2bBadRequest("ShortCode", "no such shortcode")
+        raise C2bBadRequest(number_field, "no such shortcode")
     if "c2b" not in shortcode.products:
-        raise C2bBadRequest("ShortCode", "C2B is not enabled on this shortcode")
-    wanted = _RECEIVER_KINDS[transaction_type]
+        raise C2bBadRequest(number_field, "C2B is not enabled on this shortcode")
+    wanted = _RECEIVER_KINDS[order.transaction_type]
     if shortcode.kind not in wanted:
         raise C2bBadRequest(
-            "CommandID", f"{shortcode.shortcode} is a {shortcode.kind}, not a {wanted[0]}"
+            kind_field, f"{shortcode.shortcode} is a {shortcode.kind}, not a {wanted[0]}"
         )
+
+
+def _record_unanswered(conn: Connection, payment: Payment, *, now: float) -> None:
+    # The process that asked stopped before recording the exchange; the inspector still shows
+    # that the business was (or may have been) asked and what became of it.
+    record_exchange(
+        conn,
+        transaction_id=payment.trans_id,
+        kind=c2b_payment.VALIDATION,
+        url=payment.validation_url or "",
+        target_url=payment.validation_url or "",
+        payload=c2b_payment.validation_payload(payment),
+        attempt=HttpAttempt(None, 0.0, None, ABANDONED_ERROR, "give_up"),
+        started_at=now,
+    )
+
+
+def _receiver_fields(order: PaymentOrder) -> tuple[str, str]:
+    """The request fields that name the receiver and its kind, for the error message."""
+    if order.channel == "simulate":
+        return "ShortCode", "CommandID"
+    if order.channel == "qr":
+        return "payload", "payload"
+    number = "business_number" if order.transaction_type == c2b.PAY_BILL else "till_number"
+    return number, number
 
 
 def _answer(attempt: HttpAttempt) -> c2b.ValidationAnswer:

@@ -132,12 +132,17 @@ def read_validation_answer(status_code: int | None, body: str | None) -> Validat
         parsed: Any = orjson.loads(body)
     except orjson.JSONDecodeError:
         return ValidationAnswer(None, NO_ANSWER_UNREADABLE)
-    if not isinstance(parsed, dict) or "ResultCode" not in parsed:
+    if not isinstance(parsed, dict) or not _is_code(parsed.get("ResultCode")):
         return ValidationAnswer(None, NO_ANSWER_UNREADABLE)
     code = str(parsed["ResultCode"]).strip()[:16]
     third_party = parsed.get("ThirdPartyTransID")
-    third_party_text = str(third_party)[:64] if isinstance(third_party, str | int) else ""
+    third_party_text = str(third_party)[:64] if _is_code(third_party) else ""
     return ValidationAnswer(code == ACCEPT_CODE, code, third_party_text)
+
+
+def _is_code(value: Any) -> bool:
+    # A code is a string or an integer; null, true or 0.0 is not an answer anyone meant.
+    return isinstance(value, str | int) and not isinstance(value, bool)
 
 
 def rejection_reason(result: str) -> str:
