@@ -120,6 +120,21 @@ class CallbackReceiver:
             await asyncio.sleep(0.01)
         return self.posted_to(suffix)
 
+    def stk_results(self, checkout_id: str) -> list[dict[str, Any]]:
+        return [
+            p["Body"]["stkCallback"]
+            for p in self.received
+            if p.get("Body", {}).get("stkCallback", {}).get("CheckoutRequestID") == checkout_id
+        ]
+
+    async def wait_for_stk(self, checkout_id: str, *, timeout_s: float = 10.0) -> dict[str, Any]:
+        async def arrived() -> dict[str, Any]:
+            async with self._arrived:
+                await self._arrived.wait_for(lambda: bool(self.stk_results(checkout_id)))
+                return self.stk_results(checkout_id)[0]
+
+        return await asyncio.wait_for(arrived(), timeout_s)
+
 
 @contextlib.contextmanager
 def threaded(receiver: CallbackReceiver) -> Iterator[CallbackReceiver]:
@@ -136,21 +151,6 @@ def threaded(receiver: CallbackReceiver) -> Iterator[CallbackReceiver]:
         loop.call_soon_threadsafe(loop.stop)
         thread.join(10)
         loop.close()
-
-    def stk_results(self, checkout_id: str) -> list[dict[str, Any]]:
-        return [
-            p["Body"]["stkCallback"]
-            for p in self.received
-            if p.get("Body", {}).get("stkCallback", {}).get("CheckoutRequestID") == checkout_id
-        ]
-
-    async def wait_for_stk(self, checkout_id: str, *, timeout_s: float = 10.0) -> dict[str, Any]:
-        async def arrived() -> dict[str, Any]:
-            async with self._arrived:
-                await self._arrived.wait_for(lambda: bool(self.stk_results(checkout_id)))
-                return self.stk_results(checkout_id)[0]
-
-        return await asyncio.wait_for(arrived(), timeout_s)
 
 
 def metadata(callback: dict[str, Any]) -> dict[str, Any]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import Connection, select, update
 
@@ -23,7 +22,12 @@ from pesabox.domain.shortcode_setup import (
     parse_services,
 )
 from pesabox.storage.ledger_store import LedgerStore
-from pesabox.storage.parties_store import ShortcodeRecord
+from pesabox.storage.parties_store import (
+    SHORTCODES_WITH_ORGANISATION,
+    ShortcodeRecord,
+    get_shortcode,
+    shortcode_record,
+)
 from pesabox.storage.tables import organisations, shortcodes
 
 
@@ -35,33 +39,8 @@ class OrganisationRecord:
     shortcodes: tuple[ShortcodeRecord, ...]
 
 
-_SHORTCODES = select(shortcodes, organisations.c.name.label("organisation_name")).join(
-    organisations, organisations.c.id == shortcodes.c.organisation_id
-)
-
-
-def _shortcode(row: Any) -> ShortcodeRecord:
-    return ShortcodeRecord(
-        shortcode=row.shortcode,
-        organisation_id=row.organisation_id,
-        organisation_name=row.organisation_name,
-        kind=row.kind,
-        name=row.name,
-        passkey=row.passkey,
-        store_shortcode=row.store_shortcode,
-        tariff_profile=row.tariff_profile,
-        products=frozenset(p for p in row.products.split(",") if p),
-        validation_enabled=bool(row.validation_enabled),
-    )
-
-
-def _find_shortcode(conn: Connection, shortcode: str) -> ShortcodeRecord | None:
-    row = conn.execute(_SHORTCODES.where(shortcodes.c.shortcode == shortcode)).first()
-    return _shortcode(row) if row is not None else None
-
-
 def _require_shortcode(conn: Connection, shortcode: str) -> ShortcodeRecord:
-    record = _find_shortcode(conn, shortcode)
+    record = get_shortcode(conn, shortcode)
     if record is None:
         raise SetupNotFound(f"no shortcode {shortcode}")
     return record
@@ -100,7 +79,10 @@ def list_organisations(conn: Connection) -> list[OrganisationRecord]:
 
 
 def list_shortcodes(conn: Connection) -> list[ShortcodeRecord]:
-    return [_shortcode(row) for row in conn.execute(_SHORTCODES.order_by(shortcodes.c.shortcode))]
+    return [
+        shortcode_record(row)
+        for row in conn.execute(SHORTCODES_WITH_ORGANISATION.order_by(shortcodes.c.shortcode))
+    ]
 
 
 def add_shortcode(
@@ -116,7 +98,7 @@ def add_shortcode(
     organisation_id = _organisation_id(conn, organisation.strip())
     if organisation_id is None:
         raise SetupNotFound(f"no organisation named {organisation.strip()!r}")
-    if _find_shortcode(conn, setup.shortcode) is not None:
+    if get_shortcode(conn, setup.shortcode) is not None:
         raise SetupConflict(f"shortcode {setup.shortcode} exists")
     _check_store_of(conn, setup, organisation_id)
     conn.execute(
@@ -138,7 +120,7 @@ def add_shortcode(
 
 
 def _check_store_of(conn: Connection, setup: ShortcodeSetup, organisation_id: int) -> None:
-    store = _find_shortcode(conn, setup.store_shortcode) if setup.store_shortcode else None
+    store = get_shortcode(conn, setup.store_shortcode) if setup.store_shortcode else None
     check_store(
         setup,
         store_kind=store.kind if store is not None else None,

@@ -33,14 +33,14 @@ class CustomerRecord:
     status: str
 
 
-def get_shortcode(conn: Connection, shortcode: str) -> ShortcodeRecord | None:
-    row = conn.execute(
-        select(shortcodes, organisations.c.name.label("organisation_name"))
-        .join(organisations, organisations.c.id == shortcodes.c.organisation_id)
-        .where(shortcodes.c.shortcode == shortcode)
-    ).first()
-    if row is None:
-        return None
+# Every read of a shortcode wants its organisation's name too (prompts, SMS, statements).
+SHORTCODES_WITH_ORGANISATION = select(
+    shortcodes, organisations.c.name.label("organisation_name")
+).join(organisations, organisations.c.id == shortcodes.c.organisation_id)
+
+
+def shortcode_record(row: Any) -> ShortcodeRecord:
+    """A row of `SHORTCODES_WITH_ORGANISATION` as a record."""
     return ShortcodeRecord(
         shortcode=row.shortcode,
         organisation_id=row.organisation_id,
@@ -53,6 +53,13 @@ def get_shortcode(conn: Connection, shortcode: str) -> ShortcodeRecord | None:
         products=frozenset(p for p in row.products.split(",") if p),
         validation_enabled=bool(row.validation_enabled),
     )
+
+
+def get_shortcode(conn: Connection, shortcode: str) -> ShortcodeRecord | None:
+    row = conn.execute(
+        SHORTCODES_WITH_ORGANISATION.where(shortcodes.c.shortcode == shortcode)
+    ).first()
+    return shortcode_record(row) if row is not None else None
 
 
 class ShortcodeCache:

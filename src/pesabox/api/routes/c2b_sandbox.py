@@ -12,6 +12,7 @@ from pesabox.api.body import decode
 from pesabox.api.routes.common import AnyRequest, platform_of
 from pesabox.api.schemas.c2b_sandbox import (
     BuyGoodsEntry,
+    HandsetEntry,
     MsisdnFormatEntry,
     PayBillEntry,
     QrEntry,
@@ -33,28 +34,28 @@ def _idempotency_key(request: AnyRequest, msisdn: str) -> str | None:
     return f"handset:{msisdn}:{key}"
 
 
-@post("/handsets/{msisdn:str}/paybill", status_code=200)
-async def pay_bill(request: AnyRequest, msisdn: FromPath[str]) -> dict[str, Any]:
-    entry = await decode(request, PayBillEntry)
+async def _pay_from_menu(
+    request: AnyRequest, msisdn: str, entry_type: type[HandsetEntry]
+) -> dict[str, Any]:
+    entry = await decode(request, entry_type)
     order = entry.to_order(msisdn, _idempotency_key(request, msisdn))
     outcome = await platform_of(request).handsets.pay(order, pin=entry.pin)
     return payment_out(outcome.payment)
+
+
+@post("/handsets/{msisdn:str}/paybill", status_code=200)
+async def pay_bill(request: AnyRequest, msisdn: FromPath[str]) -> dict[str, Any]:
+    return await _pay_from_menu(request, msisdn, PayBillEntry)
 
 
 @post("/handsets/{msisdn:str}/buygoods", status_code=200)
 async def buy_goods(request: AnyRequest, msisdn: FromPath[str]) -> dict[str, Any]:
-    entry = await decode(request, BuyGoodsEntry)
-    order = entry.to_order(msisdn, _idempotency_key(request, msisdn))
-    outcome = await platform_of(request).handsets.pay(order, pin=entry.pin)
-    return payment_out(outcome.payment)
+    return await _pay_from_menu(request, msisdn, BuyGoodsEntry)
 
 
 @post("/handsets/{msisdn:str}/qr", status_code=200)
 async def pay_qr(request: AnyRequest, msisdn: FromPath[str]) -> dict[str, Any]:
-    entry = await decode(request, QrEntry)
-    order = entry.to_order(msisdn, _idempotency_key(request, msisdn))
-    outcome = await platform_of(request).handsets.pay(order, pin=entry.pin)
-    return payment_out(outcome.payment)
+    return await _pay_from_menu(request, msisdn, QrEntry)
 
 
 @get("/c2b/payments")

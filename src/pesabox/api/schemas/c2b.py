@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import msgspec
 
@@ -12,12 +13,17 @@ from pesabox.domain import c2b
 from pesabox.domain.services.c2b_payment import PaymentOrder
 from pesabox.errors import BadRequest, C2bBadRequest
 
+T = TypeVar("T")
 _RESPONSE_TYPES = tuple(str(t) for t in c2b.ResponseType)
 
 
-def _c2b_field(error: BadRequest) -> C2bBadRequest:
-    # The shared field checks speak the STK family's 400.002.02; C2B answers 400.003.02.
-    return C2bBadRequest(error.field)
+def checked_as_c2b(check_fields: Callable[[], T]) -> T:
+    """Run field checks, reporting a bad field the C2B way: the shared checks speak the STK
+    family's 400.002.02, C2B answers 400.003.02."""
+    try:
+        return check_fields()
+    except BadRequest as error:
+        raise C2bBadRequest(error.field) from None
 
 
 def _url(value: Any, field: str, *, https_only: bool) -> str:
@@ -35,20 +41,18 @@ class RegisterUrlRequest(msgspec.Struct, frozen=True):
     ValidationURL: Any = None
 
     def to_command(self, *, api_version: str, https_only: bool) -> RegisterCommand:
-        try:
-            shortcode = check.shortcode(self.ShortCode, "ShortCode")
-            # Spelled exactly: "completed" or "Canceled" are refused, as on Daraja.
-            response_type = check.one_of(self.ResponseType, "ResponseType", _RESPONSE_TYPES)
-            confirmation_url = _url(self.ConfirmationURL, "ConfirmationURL", https_only=https_only)
-            validation_url = _url(self.ValidationURL, "ValidationURL", https_only=https_only)
-        except BadRequest as error:
-            raise _c2b_field(error) from None
-        return RegisterCommand(
-            shortcode=shortcode,
-            response_type=response_type,
-            confirmation_url=confirmation_url,
-            validation_url=validation_url,
-            api_version=api_version,
+        # Keyword arguments are evaluated in order: the first bad field is the one named.
+        return checked_as_c2b(
+            lambda: RegisterCommand(
+                shortcode=check.shortcode(self.ShortCode, "ShortCode"),
+                # Spelled exactly: "completed" or "Canceled" are refused, as on Daraja.
+                response_type=check.one_of(self.ResponseType, "ResponseType", _RESPONSE_TYPES),
+                confirmation_url=_url(
+                    self.ConfirmationURL, "ConfirmationURL", https_only=https_only
+                ),
+                validation_url=_url(self.ValidationURL, "ValidationURL", https_only=https_only),
+                api_version=api_version,
+            )
         )
 
 
@@ -70,21 +74,21 @@ class SimulateRequest(msgspec.Struct, frozen=True):
     BillRefNumber: Any = None
 
     def to_order(self, *, app_id: int, idempotency_key: str | None) -> PaymentOrder:
-        try:
-            shortcode = check.shortcode(self.ShortCode, "ShortCode")
-            command = check.one_of(self.CommandID, "CommandID", tuple(c2b.COMMAND_IDS))
-            amount_cents = check.amount_cents(self.Amount)
-            msisdn = check.msisdn(self.Msisdn, "Msisdn")
-            transaction_type = c2b.COMMAND_IDS[command]
-            # The account number is what a PayBill validates; a till has none (null or "").
-            bill_ref = check.text(
-                self.BillRefNumber,
-                "BillRefNumber",
-                required=transaction_type == c2b.PAY_BILL,
-                max_length=c2b.MAX_BILL_REF_CHARS,
-            )
-        except BadRequest as error:
-            raise _c2b_field(error) from None
+        return checked_as_c2b(lambda: self._order(app_id, idempotency_key))
+
+    def _order(self, app_id: int, idempotency_key: str | None) -> PaymentOrder:
+        shortcode = check.shortcode(self.ShortCode, "ShortCode")
+        command = check.one_of(self.CommandID, "CommandID", tuple(c2b.COMMAND_IDS))
+        amount_cents = check.amount_cents(self.Amount)
+        msisdn = check.msisdn(self.Msisdn, "Msisdn")
+        transaction_type = c2b.COMMAND_IDS[command]
+        # The account number is what a PayBill validates; a till has none (null or "").
+        bill_ref = check.text(
+            self.BillRefNumber,
+            "BillRefNumber",
+            required=transaction_type == c2b.PAY_BILL,
+            max_length=c2b.MAX_BILL_REF_CHARS,
+        )
         return PaymentOrder(
             channel="simulate",
             msisdn=msisdn,

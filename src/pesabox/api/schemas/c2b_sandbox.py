@@ -7,9 +7,10 @@ from typing import Any
 import msgspec
 
 from pesabox.api import validation as check
+from pesabox.api.schemas.c2b import checked_as_c2b
 from pesabox.domain import c2b, qr_payload
 from pesabox.domain.services.c2b_payment import PaymentOrder
-from pesabox.errors import BadRequest, C2bBadRequest
+from pesabox.errors import C2bBadRequest
 from pesabox.storage.c2b_store import Payment
 
 
@@ -20,8 +21,8 @@ class PayBillEntry(msgspec.Struct, frozen=True):
     pin: str = ""
 
     def to_order(self, msisdn: str, idempotency_key: str | None) -> PaymentOrder:
-        try:
-            return PaymentOrder(
+        return checked_as_c2b(
+            lambda: PaymentOrder(
                 channel="handset",
                 msisdn=check.msisdn(msisdn, "msisdn"),
                 shortcode=check.shortcode(self.business_number, "business_number"),
@@ -32,8 +33,7 @@ class PayBillEntry(msgspec.Struct, frozen=True):
                 amount_cents=check.amount_cents(self.amount, "amount"),
                 idempotency_key=idempotency_key,
             )
-        except BadRequest as error:
-            raise C2bBadRequest(error.field) from None
+        )
 
 
 class BuyGoodsEntry(msgspec.Struct, frozen=True):
@@ -42,8 +42,8 @@ class BuyGoodsEntry(msgspec.Struct, frozen=True):
     pin: str = ""
 
     def to_order(self, msisdn: str, idempotency_key: str | None) -> PaymentOrder:
-        try:
-            return PaymentOrder(
+        return checked_as_c2b(
+            lambda: PaymentOrder(
                 channel="handset",
                 msisdn=check.msisdn(msisdn, "msisdn"),
                 shortcode=check.shortcode(self.till_number, "till_number"),
@@ -52,8 +52,7 @@ class BuyGoodsEntry(msgspec.Struct, frozen=True):
                 amount_cents=check.amount_cents(self.amount, "amount"),
                 idempotency_key=idempotency_key,
             )
-        except BadRequest as error:
-            raise C2bBadRequest(error.field) from None
+        )
 
 
 class QrEntry(msgspec.Struct, frozen=True):
@@ -78,20 +77,16 @@ class QrEntry(msgspec.Struct, frozen=True):
             )
         if kind == c2b.PAY_BILL and len(scanned.reference) > c2b.MAX_BILL_REF_CHARS:
             raise C2bBadRequest("payload", "the account number (RefNo) is over 20 characters")
-        try:
-            customer = check.msisdn(msisdn, "msisdn")
-        except BadRequest as error:
-            raise C2bBadRequest(error.field) from None
-        return PaymentOrder(
-            channel="qr",
-            msisdn=customer,
-            shortcode=scanned.credit_party,
-            transaction_type=kind,
-            bill_ref_number=scanned.reference[: c2b.MAX_BILL_REF_CHARS]
-            if kind == c2b.PAY_BILL
-            else "",
-            amount_cents=scanned.amount_cents,
-            idempotency_key=idempotency_key,
+        return checked_as_c2b(
+            lambda: PaymentOrder(
+                channel="qr",
+                msisdn=check.msisdn(msisdn, "msisdn"),
+                shortcode=scanned.credit_party,
+                transaction_type=kind,
+                bill_ref_number=scanned.reference if kind == c2b.PAY_BILL else "",
+                amount_cents=scanned.amount_cents,
+                idempotency_key=idempotency_key,
+            )
         )
 
 
@@ -99,6 +94,9 @@ _QR_PAYMENTS = {
     qr_payload.QrTransactionCode.BUY_GOODS: c2b.BUY_GOODS,
     qr_payload.QrTransactionCode.PAYBILL: c2b.PAY_BILL,
 }
+
+
+HandsetEntry = PayBillEntry | BuyGoodsEntry | QrEntry
 
 
 class MsisdnFormatEntry(msgspec.Struct, frozen=True):

@@ -144,11 +144,10 @@ def open_payment(
     )
     if status == PaymentStatus.FAILED:
         c2b_store.insert_payment(conn, payment)
-        parties_store.add_sms(
+        _tell_customer(
             conn,
-            msisdn=order.msisdn,
-            sender="MPESA",
-            body=sms.payment_failed(
+            order.msisdn,
+            sms.payment_failed(
                 amount_cents=order.amount_cents,
                 payee=shortcode.organisation_name,
                 reason=stk_description(code),
@@ -213,11 +212,10 @@ def decide_payment(
     )
     if completes:
         return _notify_completed(conn, context, decided, charge, payee=payee, now=now)
-    parties_store.add_sms(
+    _tell_customer(
         conn,
-        msisdn=payment.msisdn,
-        sender="MPESA",
-        body=sms.payment_refused(
+        payment.msisdn,
+        sms.payment_refused(
             receipt=payment.trans_id,
             amount_cents=payment.amount_cents,
             payee=payee,
@@ -280,11 +278,10 @@ def _notify_completed(
     payee: str,
     now: float,
 ) -> Outcome:
-    parties_store.add_sms(
+    _tell_customer(
         conn,
-        msisdn=payment.msisdn,
-        sender="MPESA",
-        body=sms.payment_confirmed(
+        payment.msisdn,
+        sms.payment_confirmed(
             receipt=payment.trans_id,
             amount_cents=payment.amount_cents,
             payee=payee,
@@ -312,6 +309,10 @@ def _notify_completed(
         now=now,
     )
     return Outcome(payment, callback=callback)
+
+
+def _tell_customer(conn: Connection, msisdn: str, body: str, *, now: float) -> None:
+    parties_store.add_sms(conn, msisdn=msisdn, sender="MPESA", body=body, now=now)
 
 
 def _notification(payment: Payment, *, org_balance_cents: int | None) -> Notification:
