@@ -179,6 +179,10 @@ class C2bService:
         started = self._clock.now()
         attempt = await self._ask(payment.validation_mode, url, payload)
         answer = _answer(attempt)
+        # The payee's name comes from this process's shortcode cache: one read fewer inside
+        # the writer's db transaction, which is what every payment queues for.
+        shortcode = await self.shortcode(payment.shortcode)
+        payee = shortcode.organisation_name if shortcode else None
 
         def job(conn: Connection) -> Outcome | None:
             record_exchange(
@@ -192,7 +196,7 @@ class C2bService:
                 started_at=started,
             )
             return c2b_payment.decide_payment(
-                conn, self._context, payment.trans_id, answer, now=self._clock.now()
+                conn, self._context, payment.trans_id, answer, now=self._clock.now(), payee=payee
             )
 
         try:

@@ -29,11 +29,16 @@ class Registration:
         return {f.name: getattr(self, f.name) for f in fields(Registration)}
 
 
+# Read on every payment, inside the writer's db transaction: written for the driver.
+_REGISTRATION = Statement(
+    f"SELECT {', '.join(f.name for f in fields(Registration))} "  # noqa: S608 - our own names
+    "FROM c2b_registrations WHERE shortcode = :shortcode"
+)
+
+
 def get_registration(conn: Connection, shortcode: str) -> Registration | None:
-    row = conn.execute(
-        select(c2b_registrations).where(c2b_registrations.c.shortcode == shortcode)
-    ).first()
-    return Registration(**row._mapping) if row is not None else None
+    row = _REGISTRATION.one_or_none(conn, {"shortcode": shortcode})
+    return Registration(*row) if row is not None else None
 
 
 def save_registration(conn: Connection, registration: Registration, *, overwrite: bool) -> bool:

@@ -168,13 +168,19 @@ def decide_payment(
     answer: ValidationAnswer,
     *,
     now: float,
+    payee: str | None = None,
 ) -> Outcome | None:
-    """Complete or cancel a payment waiting for validation; None if it was already decided."""
+    """Complete or cancel a payment waiting for validation; None if it was already decided.
+
+    `payee` is the business's name for the customer's SMS when the caller has it at hand
+    (from its shortcode cache); otherwise it is read here.
+    """
     payment = c2b_store.get_payment(conn, trans_id)
     if payment is None or payment.status != PaymentStatus.VALIDATING:
         return None
-    shortcode = parties_store.get_shortcode(conn, payment.shortcode)
-    payee = shortcode.organisation_name if shortcode else payment.shortcode
+    if payee is None:
+        shortcode = parties_store.get_shortcode(conn, payment.shortcode)
+        payee = shortcode.organisation_name if shortcode else payment.shortcode
     charge = customer_payment.Charge(
         key=payment.trans_id,
         msisdn=payment.msisdn,
