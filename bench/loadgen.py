@@ -8,6 +8,9 @@ Jobs (the `mode` key):
   of the closed-loop rate with latency measured from the *scheduled* send time;
 - `e2e`:     STK pushes over a pool of MSISDNs, each reused only after its callback arrived
   at the receiver; counts completed payments per second, lost and duplicated callbacks.
+- `c2b`:     registers the receiver as a shortcode's validation and confirmation URLs, then
+  C2B simulates with at most `max_in_flight` payments unconfirmed; counts confirmations per
+  second, and validations and confirmations against accepted simulates.
 
 It runs apart from the orchestrator so that the process making requests does nothing else:
 on a 2-core box the client's own CPU cost is part of what limits the numbers. For the same
@@ -28,7 +31,7 @@ import os
 import sys
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, Protocol, cast
@@ -40,6 +43,7 @@ import orjson
 from bench.receiver import run_fast
 
 SHORTCODE = "174379"
+C2B_SHORTCODE = "600000"
 PASSKEY = "bfb279f9aa9bdbcf158e97dd71a467cd2e0c893059b10f78e6b72ada1ed2c919"
 # Daraja timestamps are Kenyan local time.
 EAT = timezone(timedelta(hours=3), "EAT")
@@ -334,7 +338,7 @@ class _Connection(asyncio.Protocol):
         return status, body
 
     def _parse_chunked(self, at: int) -> tuple[bytes, int] | None:
-        chunks = []
+        chunks: list[bytes] = []
         while True:
             size_end = self.buffer.find(b"\r\n", at)
             if size_end < 0:
@@ -932,10 +936,208 @@ async def run_e2e(job: dict[str, Any]) -> dict[str, Any]:
     return run.summary(cpu, drain_s, stats)
 
 
-JOBS: dict[str, Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]] = {
+class C2bRun:
+    """C2B payments (`CustomerPayBillOnline` simulates) with validation on; counts them back.
+
+    The simulate reply carries no TransID, so payments are not matched one by one: a payment
+    takes one of `max_in_flight` slots when its simulate is accepted and the poller frees one
+    per confirmation that arrives. That bounds the payments waiting inside the server (so
+    they are not pushed past the validation timeout), and throughput is confirmations per
+    second in the window; at the end, accepted simulates, validations and confirmations must
+    be equal.
+    """
+
+    def __init__(self, job: dict[str, Any], client: Client, receiver: Client, token: str) -> None:
+        self.job = job
+        self.client = client
+        self.receiver = receiver
+        self.route = Prepared(
+            "POST",
+            f"{job['base_url']}/mpesa/c2b/v1/simulate",
+            {"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        )
+        marker = "@@MSISDN@@"
+        doc = {
+            "ShortCode": C2B_SHORTCODE,
+            "CommandID": "CustomerPayBillOnline",
+            "Amount": 10,
+            "Msisdn": marker,
+            "BillRefNumber": "B123",
+        }
+        self._head, self._tail = orjson.dumps(doc).split(marker.encode())
+        self.next_index = job["msisdn_first"]
+        self.slots = asyncio.Semaphore(job["max_in_flight"])
+        self.accepted = 0
+        self.accept_latencies: list[float] = []
+        # Monotonic arrival times of first-seen confirmations.
+        self.arrivals: list[float] = []
+        self.errors: Counter[str] = Counter()
+        self.window_start = time.monotonic() + job["warmup_s"]
+        self.send_deadline = self.window_start + job["duration_s"]
+
+    def _body(self) -> bytes:
+        number = msisdn(self.next_index)
+        self.next_index += 1
+        if self.next_index >= self.job["msisdn_stop"]:
+            self.next_index = self.job["msisdn_first"]
+        return self._head + number.encode() + self._tail
+
+    async def pay(self) -> None:
+        sent = time.monotonic()
+        try:
+            status, body = await self.client.send(self.route, self._body())
+        except RequestFailed as error:
+            self.errors[str(error).split(":")[0]] += 1
+            self.slots.release()
+            return
+        if not accepted(status, body):
+            self.errors[_error_key(status, body)] += 1
+            self.slots.release()
+            return
+        self.accepted += 1
+        done = time.monotonic()
+        if self.window_start <= done <= self.send_deadline:
+            self.accept_latencies.append(done - sent)
+
+    async def worker(self) -> None:
+        while True:
+            remaining = self.send_deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            try:
+                await asyncio.wait_for(self.slots.acquire(), remaining)
+            except TimeoutError:
+                return
+            await self.pay()
+
+    async def poll_confirmations(self, stop: asyncio.Event) -> None:
+        """Follow the receiver's first-seen confirmations until `stop` and none are new."""
+        url = f"{self.job['receiver_url']}/events/{self.job['bucket']}"
+        cursor = 0
+        while True:
+            stopping = stop.is_set()
+            status, body = await self.receiver.send(Prepared("GET", f"{url}?after={cursor}", {}))
+            if status != 200:
+                raise RuntimeError(f"receiver /events answered HTTP {status}")
+            events = orjson.loads(body)
+            cursor += len(events)
+            for _trans_id, arrived, _code in events:
+                self.arrivals.append(arrived)
+                self.slots.release()
+            if not events:
+                if stopping:
+                    return
+                await asyncio.sleep(self.job["poll_interval_s"])
+
+    async def sample_window(self, probe: CpuProbe) -> dict[str, float]:
+        await asyncio.sleep(max(0.0, self.window_start - time.monotonic()))
+        probe.begin()
+        await asyncio.sleep(max(0.0, self.send_deadline - time.monotonic()))
+        return probe.end()
+
+    async def drain(self) -> float:
+        """After sending stops, wait (bounded) until every accepted payment is confirmed."""
+        started = time.monotonic()
+        deadline = started + self.job["drain_s"]
+        while len(self.arrivals) < self.accepted and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        return time.monotonic() - started
+
+    async def stats(self, bucket: str) -> dict[str, Any]:
+        status, body = await self.receiver.send(
+            Prepared("GET", f"{self.job['receiver_url']}/stats/{bucket}", {})
+        )
+        if status != 200:
+            raise RuntimeError(f"receiver /stats answered HTTP {status}")
+        return dict(orjson.loads(body))
+
+    def summary(
+        self,
+        cpu: dict[str, float],
+        drain_s: float,
+        confirmations: dict[str, Any],
+        validations: dict[str, Any],
+    ) -> dict[str, Any]:
+        job = self.job
+        window = job["duration_s"]
+        in_window = sum(1 for at in self.arrivals if self.window_start <= at < self.send_deadline)
+        return {
+            "concurrency": job["concurrency"],
+            "max_in_flight": job["max_in_flight"],
+            "pool": job["msisdn_stop"] - job["msisdn_first"],
+            "warmup_s": job["warmup_s"],
+            "window_s": window,
+            "accepted": self.accepted,
+            "accepted_per_s_in_window": round(len(self.accept_latencies) / window, 1),
+            "completed_in_window": in_window,
+            "completed_per_s": round(in_window / window, 1),
+            "confirmations_unique": confirmations["unique"],
+            "confirmation_duplicates": confirmations["duplicates"],
+            "validations_unique": validations["unique"],
+            "validation_duplicates": validations["duplicates"],
+            "malformed": confirmations["malformed"] + validations["malformed"],
+            # Accepted simulates whose confirmation had not come by the end of the drain.
+            "lost": max(0, self.accepted - confirmations["unique"]),
+            # Confirmations beyond the accepted simulates: payments we never saw accepted.
+            "unknown_confirmations": max(0, confirmations["unique"] - self.accepted),
+            "drain_s": round(drain_s, 3),
+            "simulate_errors": dict(self.errors),
+            "accept_latency": latency_summary(self.accept_latencies),
+            "cpu_s": cpu,
+        }
+
+
+async def register_c2b_urls(job: dict[str, Any], token: str) -> None:
+    base = f"{job['receiver_url']}/c2b/{job['bucket']}"
+    body = orjson.dumps(
+        {
+            "ShortCode": C2B_SHORTCODE,
+            "ResponseType": "Completed",
+            "ConfirmationURL": f"{base}/confirm",
+            "ValidationURL": f"{base}/validate",
+        }
+    )
+    route = Prepared(
+        "POST",
+        f"{job['base_url']}/mpesa/c2b/v1/registerurl",
+        {"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    async with client_for(job, job["base_url"], 1) as client:
+        status, reply = await client.send(route, body)
+    if status != 200:
+        raise RuntimeError(f"registerurl failed: HTTP {status} {reply[:300]!r}")
+
+
+async def run_c2b(job: dict[str, Any]) -> dict[str, Any]:
+    probe = CpuProbe(job.get("server_pid"), job.get("receiver_pid"))
+    token = await get_token(job)
+    await register_c2b_urls(job, token)
+    async with (
+        client_for(job, job["base_url"], job["concurrency"]) as client,
+        client_for(job, job["receiver_url"], 2) as receiver,
+    ):
+        await client.warm(job["concurrency"])
+        run = C2bRun(job, client, receiver, token)
+        stop_polling = asyncio.Event()
+        poller = asyncio.create_task(run.poll_confirmations(stop_polling))
+        sampler = asyncio.create_task(run.sample_window(probe))
+        await asyncio.gather(*(run.worker() for _ in range(job["concurrency"])))
+        cpu = await sampler
+        drain_s = await run.drain()
+        # Give late duplicates a moment to land before the final count.
+        await asyncio.sleep(job["settle_s"])
+        stop_polling.set()
+        await poller
+        confirmations = await run.stats(job["bucket"])
+        validations = await run.stats(f"{job['bucket']}.validate")
+    return run.summary(cpu, drain_s, confirmations, validations)
+
+
+JOBS: dict[str, Callable[[dict[str, Any]], Coroutine[Any, Any, dict[str, Any]]]] = {
     "healthz": run_healthz,
     "accept": run_accept,
     "e2e": run_e2e,
+    "c2b": run_c2b,
 }
 
 

@@ -5,6 +5,14 @@ CheckoutRequestID, so the harness can tell a delivered payment from a lost or du
 Callbacks land in a named *bucket* (`POST /cb/<bucket>`) so that phases sharing one receiver
 never mix their counts.
 
+It is also the business of a C2B payment, counted by TransID:
+
+- `POST /c2b/<bucket>/validate`: the validation request; answered
+  `{"ResultCode":"0","ResultDesc":"Accepted"}` (accept the payment) and counted in the bucket
+  `<bucket>.validate`;
+- `POST /c2b/<bucket>/confirm`: the confirmation, counted in `<bucket>` (its "result code" is
+  0: a confirmation is only sent for a completed payment).
+
 Run it as its own process (`python -m bench.receiver --port 0`): it prints `READY <port>` on
 stdout once it listens. The load generator reads what arrived from
 
@@ -34,6 +42,9 @@ T = TypeVar("T")
 
 # Pre-encoded: the reply is the same for every callback, so don't serialise it each time.
 ACCEPTED_BODY = orjson.dumps({"ResultCode": 0, "ResultDesc": "Accepted"})
+# Daraja's validation answer carries ResultCode as a string; "0" accepts the payment.
+VALIDATION_ACCEPTED_BODY = orjson.dumps({"ResultCode": "0", "ResultDesc": "Accepted"})
+VALIDATION_SUFFIX = ".validate"
 # Enough events per poll to keep up with thousands of callbacks/s at a 10 ms poll interval,
 # while keeping one response small.
 MAX_EVENTS_PER_POLL = 20_000
@@ -118,6 +129,15 @@ def parse_callback(body: bytes) -> tuple[str, int | None] | None:
     return checkout_id, code if isinstance(code, int) else None
 
 
+def parse_c2b(body: bytes) -> str | None:
+    """TransID of a C2B validation or confirmation body, or None if it is not one."""
+    try:
+        trans_id = orjson.loads(body)["TransID"]
+    except (orjson.JSONDecodeError, KeyError, TypeError):
+        return None
+    return trans_id if isinstance(trans_id, str) and trans_id else None
+
+
 TALLY = web.AppKey("tally", CallbackTally)
 
 
@@ -125,6 +145,8 @@ def make_app(tally: CallbackTally | None = None) -> web.Application:
     app = web.Application()
     app[TALLY] = tally if tally is not None else CallbackTally()
     app.router.add_post("/cb/{bucket}", _callback)
+    app.router.add_post("/c2b/{bucket}/validate", _c2b_validation)
+    app.router.add_post("/c2b/{bucket}/confirm", _c2b_confirmation)
     app.router.add_get("/stats/{bucket}", _stats)
     app.router.add_get("/events/{bucket}", _events)
     app.router.add_get("/healthz", _healthz)
@@ -141,6 +163,26 @@ async def _callback(request: web.Request) -> web.Response:
         tally.record(name, parsed[0], parsed[1], time.monotonic())
     # A merchant acknowledges even what it cannot parse: a non-200 would only make the
     # server retry, which would show up as duplicates rather than as the real fault.
+    return web.Response(body=ACCEPTED_BODY, content_type="application/json")
+
+
+def _record_c2b(request: web.Request, name: str, body: bytes) -> None:
+    tally = request.app[TALLY]
+    trans_id = parse_c2b(body)
+    if trans_id is None:
+        tally.record_malformed(name)
+    else:
+        tally.record(name, trans_id, 0, time.monotonic())
+
+
+async def _c2b_validation(request: web.Request) -> web.Response:
+    name = request.match_info["bucket"] + VALIDATION_SUFFIX
+    _record_c2b(request, name, await request.read())
+    return web.Response(body=VALIDATION_ACCEPTED_BODY, content_type="application/json")
+
+
+async def _c2b_confirmation(request: web.Request) -> web.Response:
+    _record_c2b(request, request.match_info["bucket"], await request.read())
     return web.Response(body=ACCEPTED_BODY, content_type="application/json")
 
 

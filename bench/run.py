@@ -7,7 +7,9 @@ A. `GET /healthz` closed loop: the ceiling of the HTTP stack on this box, the ya
 B. STK push accept path (customer never answers): closed-loop max rate, then latency at a fixed
    half of that rate;
 C. end to end (customer answers at once): payments completed per second as seen by the
-   merchant's callback receiver, with lost and duplicated callbacks counted.
+   merchant's callback receiver, with lost and duplicated callbacks counted;
+D. C2B with validation on: customer payments whose validation request the receiver answers
+   and whose confirmation it receives, per second, with lost and duplicated ones counted.
 
 Every child process runs in its own session and is killed on exit, error or Ctrl-C; every wait
 is bounded. The result goes to bench/results/latest.json.
@@ -49,7 +51,10 @@ TARGETS = {
     "completed_payments_per_s": 1600.0,
     "p99_accept_ms_at_half_load": 50.0,
     "pushes_per_healthz": 0.25,
+    "c2b_payments_per_s": 500.0,
+    "c2b_per_e2e": 0.5,
 }
+C2B_SHORTCODE = "600000"
 
 
 @dataclass(frozen=True)
@@ -76,6 +81,10 @@ class Profile:
     e2e_drain_s: float
     e2e_settle_s: float
     e2e_poll_interval_s: float
+    c2b_concurrency: int
+    c2b_max_in_flight: int
+    c2b_warmup_s: float
+    c2b_duration_s: float
 
 
 FULL = Profile(
@@ -98,6 +107,10 @@ FULL = Profile(
     e2e_drain_s=20.0,
     e2e_settle_s=1.0,
     e2e_poll_interval_s=0.01,
+    c2b_concurrency=128,
+    c2b_max_in_flight=1024,
+    c2b_warmup_s=2.0,
+    c2b_duration_s=10.0,
 )
 
 QUICK = Profile(
@@ -120,6 +133,10 @@ QUICK = Profile(
     e2e_drain_s=10.0,
     e2e_settle_s=0.5,
     e2e_poll_interval_s=0.01,
+    c2b_concurrency=128,
+    c2b_max_in_flight=1024,
+    c2b_warmup_s=1.0,
+    c2b_duration_s=4.0,
 )
 
 
@@ -252,10 +269,11 @@ def copy_sqlite(source: Path, target: Path) -> None:
 def prepare_database(
     cli: str, base_env: dict[str, str], workdir: Path, customers: int
 ) -> dict[str, Any]:
-    """Migrate, seed and create an app in a fresh SQLite file; copy it for phase C.
+    """Migrate, seed and create an app in a fresh SQLite file; copy it for phases C and D.
 
-    Phase C gets its own copy so that phase B's thousands of still-pending prompts (the
-    customer there never answers) can neither expire into phase C's callbacks nor hold locks.
+    Phases C and D get their own copies so that phase B's thousands of still-pending prompts
+    (the customer there never answers) can neither expire into their callbacks nor hold
+    locks; D's copy has C2B validation switched on for its shortcode.
     """
     db_accept = workdir / "accept.db"
     env = {**base_env, "PESABOX_DATABASE_URL": sqlite_url(db_accept)}
@@ -278,9 +296,19 @@ def prepare_database(
 
     db_e2e = workdir / "e2e.db"
     copy_sqlite(db_accept, db_e2e)
+    db_c2b = workdir / "c2b.db"
+    copy_sqlite(db_accept, db_c2b)
+    # Before the server starts, so that no worker has the shortcode cached without it.
+    run_cli(
+        cli,
+        ["shortcodes", "validation", C2B_SHORTCODE, "on", "--database-url", sqlite_url(db_c2b)],
+        env,
+        timeout_s=60,
+    )
     return {
         "accept_db": db_accept,
         "e2e_db": db_e2e,
+        "c2b_db": db_c2b,
         "consumer_key": app["consumer_key"],
         "consumer_secret": app["consumer_secret"],
         "timings": timings,
@@ -557,6 +585,38 @@ def phase_e2e(ctx: Context) -> dict[str, Any]:
     return result
 
 
+def phase_c2b(ctx: Context) -> dict[str, Any]:
+    p = ctx.profile
+    with server_for(ctx, "phase-d", ctx.db["c2b_db"], delay_s=0) as server:
+        job = {
+            "mode": "c2b",
+            "client": ctx.client,
+            "base_url": server.base_url,
+            "server_pid": server.proc.pid,
+            "receiver_pid": ctx.receiver_pid,
+            "receiver_url": ctx.receiver_url,
+            "bucket": "pay",
+            "consumer_key": ctx.db["consumer_key"],
+            "consumer_secret": ctx.db["consumer_secret"],
+            "concurrency": p.c2b_concurrency,
+            "max_in_flight": p.c2b_max_in_flight,
+            "warmup_s": p.c2b_warmup_s,
+            "duration_s": p.c2b_duration_s,
+            "drain_s": p.e2e_drain_s,
+            "settle_s": p.e2e_settle_s,
+            "poll_interval_s": p.e2e_poll_interval_s,
+            # Its own database copy: the same MSISDNs as phase C, starting from full wallets.
+            "msisdn_first": ctx.db["customers"] - p.e2e_pool,
+            "msisdn_stop": ctx.db["customers"],
+        }
+        timeout = p.c2b_warmup_s + p.c2b_duration_s + p.e2e_drain_s + p.e2e_settle_s + 120
+        result = run_loadgen(ctx.children, ctx.env, job, timeout, ctx.log)
+        result["server_start_s"] = server.started_s
+        result["server_idle_cpu_share"] = server.idle_cpu_share
+    result["server_log"] = log_problems(server.log_path)
+    return result
+
+
 # ---------------------------------------------------------------------------------------------
 # Report
 
@@ -569,12 +629,21 @@ def per_request_us(cpu_s: float | None, requests: float) -> float | None:
 
 def summarise(results: dict[str, Any]) -> dict[str, Any]:
     """The headline numbers, ratios and target verdicts."""
-    a, b, c = results["healthz"], results["accept"], results["e2e"]
+    a, b, c, d = results["healthz"], results["accept"], results["e2e"], results["c2b"]
     healthz = a["rate_per_s"]
     pushes = b["closed"]["rate_per_s"]
     opened = b["open"]
     p99_half = (opened.get("latency_from_schedule") or {}).get("p99_ms")
     completed = c["completed_per_s"]
+    c2b = d["completed_per_s"]
+    c2b_clean = (
+        d["lost"] == 0
+        and d["confirmation_duplicates"] == 0
+        and d["validation_duplicates"] == 0
+        and d["unknown_confirmations"] == 0
+        # Every confirmed payment was validated first: validation really was on.
+        and d["validations_unique"] == d["confirmations_unique"] == d["accepted"]
+    )
     figures = {
         "healthz_per_s": healthz,
         "accepted_pushes_per_s": pushes,
@@ -588,6 +657,14 @@ def summarise(results: dict[str, Any]) -> dict[str, Any]:
         "e2e_callbacks_unique": c["callbacks_unique"],
         "e2e_lost": c["lost"],
         "e2e_duplicates": c["duplicates"],
+        "c2b_payments_per_s": c2b,
+        "c2b_accepted": d["accepted"],
+        "c2b_validations_unique": d["validations_unique"],
+        "c2b_confirmations_unique": d["confirmations_unique"],
+        "c2b_lost": d["lost"],
+        "c2b_duplicates": d["confirmation_duplicates"] + d["validation_duplicates"],
+        "c2b_per_e2e": round(c2b / completed, 3) if completed else None,
+        "c2b_per_healthz": round(c2b / healthz, 3) if healthz else None,
         "pushes_per_healthz": round(pushes / healthz, 3) if healthz else None,
         "completed_per_healthz": round(completed / healthz, 3) if healthz else None,
         "server_cpu_us_per_healthz": per_request_us(a["cpu_s"].get("server"), a["ok"]),
@@ -596,6 +673,9 @@ def summarise(results: dict[str, Any]) -> dict[str, Any]:
         ),
         "server_cpu_us_per_payment": per_request_us(
             c["cpu_s"].get("server"), c["completed_in_window"]
+        ),
+        "server_cpu_us_per_c2b_payment": per_request_us(
+            d["cpu_s"].get("server"), d["completed_in_window"]
         ),
     }
     verdicts = {
@@ -607,6 +687,9 @@ def summarise(results: dict[str, Any]) -> dict[str, Any]:
         and p99_half <= TARGETS["p99_accept_ms_at_half_load"],
         "pushes_per_healthz": figures["pushes_per_healthz"] is not None
         and figures["pushes_per_healthz"] >= TARGETS["pushes_per_healthz"],
+        "c2b_payments_per_s": c2b >= TARGETS["c2b_payments_per_s"] and c2b_clean,
+        "c2b_per_e2e": figures["c2b_per_e2e"] is not None
+        and figures["c2b_per_e2e"] >= TARGETS["c2b_per_e2e"],
     }
     return {"figures": figures, "targets": TARGETS, "pass": verdicts}
 
@@ -652,7 +735,7 @@ def _open_label(report: dict[str, Any]) -> str:
 
 def print_report(report: dict[str, Any]) -> None:
     r = report["results"]
-    a, b, c = r["healthz"], r["accept"], r["e2e"]
+    a, b, c, d = r["healthz"], r["accept"], r["e2e"], r["c2b"]
     s = report["summary"]
     f = s["figures"]
     opened = b["open"]
@@ -685,6 +768,13 @@ def print_report(report: dict[str, Any]) -> None:
             c["e2e_latency"],
             c["cpu_s"],
             c["completed_in_window"],
+        ),
+        _row(
+            f"D C2B validated c={d['concurrency']} in-flight<={d['max_in_flight']}",
+            f"{_fmt(d['completed_per_s'])} paid/s",
+            {},
+            d["cpu_s"],
+            d["completed_in_window"],
         ),
     ]
     header = ("phase", "throughput", "p50 ms", "p99 ms", "srv µs/op", "gen µs/op", "other")
@@ -723,12 +813,20 @@ def print_report(report: dict[str, Any]) -> None:
         "scheduled send time)"
     )
     print(
+        f"D detail: accepted {d['accepted']:,}, validations {d['validations_unique']:,} "
+        f"(dup {d['validation_duplicates']:,}), confirmations {d['confirmations_unique']:,} "
+        f"(dup {d['confirmation_duplicates']:,}), lost {d['lost']:,}, unknown "
+        f"{d['unknown_confirmations']:,}, simulate errors {d['simulate_errors'] or 'none'}, "
+        f"drain {d['drain_s']}s"
+    )
+    print(
         f"B detail: closed errors {b['closed']['errors'] or 'none'}, open errors "
         f"{opened.get('errors') or 'none'}, open dropped {opened.get('dropped', 0)}, "
         f"MSISDNs used {b['msisdns_used']:,}"
     )
     idle = [
-        f"{k} {v.get('server_idle_cpu_share', 0):.0%}" for k, v in (("A", a), ("B", b), ("C", c))
+        f"{k} {v.get('server_idle_cpu_share', 0):.0%}"
+        for k, v in (("A", a), ("B", b), ("C", c), ("D", d))
     ]
     print(f"Server CPU when idle, before load (share of one core): {', '.join(idle)}")
     setup = report["setup"]
@@ -739,7 +837,9 @@ def print_report(report: dict[str, Any]) -> None:
     print()
     print(
         f"ratios: pushes/healthz = {_fmt(f['pushes_per_healthz'], 3)}, "
-        f"completed/healthz = {_fmt(f['completed_per_healthz'], 3)}"
+        f"completed/healthz = {_fmt(f['completed_per_healthz'], 3)}, "
+        f"C2B/end-to-end = {_fmt(f['c2b_per_e2e'], 3)}, "
+        f"C2B/healthz = {_fmt(f['c2b_per_healthz'], 3)}"
     )
     print()
     verdict = s["pass"]
@@ -769,6 +869,18 @@ def print_report(report: dict[str, Any]) -> None:
             ">= 0.25",
             verdict["pushes_per_healthz"],
         ),
+        (
+            "C2B validated payments/s, 0 lost, 0 dup",
+            f"{_fmt(f['c2b_payments_per_s'])} ({f['c2b_lost']} lost, {f['c2b_duplicates']} dup)",
+            ">= 500",
+            verdict["c2b_payments_per_s"],
+        ),
+        (
+            "C2B / end-to-end STK",
+            _fmt(f["c2b_per_e2e"], 3),
+            ">= 0.5",
+            verdict["c2b_per_e2e"],
+        ),
     ]
     name_w = max(len(c[0]) for c in checks)
     value_w = max(len(c[1]) for c in checks)
@@ -777,10 +889,11 @@ def print_report(report: dict[str, Any]) -> None:
             f"target  {name.ljust(name_w)}  {value.rjust(value_w)}  {target:>9}  "
             f"{'PASS' if ok else 'MISS'}"
         )
-    problems = {k: v["server_log"]["count"] for k, v in (("A", a), ("B", b), ("C", c))}
+    phases = (("A", a), ("B", b), ("C", c), ("D", d))
+    problems = {k: v["server_log"]["count"] for k, v in phases}
     if any(problems.values()):
         print(f"\nserver log lines that look like errors, per phase: {problems}")
-        for key, phase in (("A", a), ("B", b), ("C", c)):
+        for key, phase in phases:
             for sample in phase["server_log"]["samples"][:3]:
                 print(f"  {key}: {sample[:200]}")
 
@@ -914,6 +1027,9 @@ def benchmark(args: argparse.Namespace, children: Children, workdir: Path) -> di
         print("phase C: end to end ...", flush=True)
         results["e2e"] = phase_e2e(ctx)
         print(f"phase C: {results['e2e']['completed_per_s']:,.0f} paid/s", flush=True)
+        print("phase D: C2B with validation ...", flush=True)
+        results["c2b"] = phase_c2b(ctx)
+        print(f"phase D: {results['c2b']['completed_per_s']:,.0f} paid/s", flush=True)
     report["results"] = results
     report["machine_before_phases"] = ctx.quiet
     report["summary"] = summarise(results)

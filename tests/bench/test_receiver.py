@@ -15,7 +15,7 @@ import aiohttp
 import orjson
 import pytest
 from aiohttp import web
-from bench.receiver import CallbackTally, make_app, parse_callback
+from bench.receiver import CallbackTally, make_app, parse_c2b, parse_callback
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -83,6 +83,62 @@ async def test_counts_unique_callbacks_and_duplicates_over_loopback(receiver_url
     assert events[0][2] == 1032
     # Buckets keep phases apart.
     assert other["unique"] == 1 and other["duplicates"] == 0
+
+
+def c2b_notification(trans_id: str, balance: str = "") -> bytes:
+    return orjson.dumps(
+        {
+            "TransactionType": "Pay Bill",
+            "TransID": trans_id,
+            "TransTime": "20261128080000",
+            "TransAmount": "10.00",
+            "BusinessShortCode": "600000",
+            "BillRefNumber": "B123",
+            "OrgAccountBalance": balance,
+            "MSISDN": "254720000001",
+        }
+    )
+
+
+async def test_c2b_validation_is_accepted_and_counted_apart_from_confirmations(
+    receiver_url: str,
+) -> None:
+    async with aiohttp.ClientSession() as session:
+        for trans_id in ("TKS1", "TKS2"):
+            async with session.post(
+                f"{receiver_url}/c2b/pay/validate", data=c2b_notification(trans_id)
+            ) as response:
+                assert response.status == 200
+                # Daraja's validation answer: ResultCode is the string "0" (accept).
+                assert orjson.loads(await response.read()) == {
+                    "ResultCode": "0",
+                    "ResultDesc": "Accepted",
+                }
+        for trans_id in ("TKS1", "TKS1"):
+            async with session.post(
+                f"{receiver_url}/c2b/pay/confirm", data=c2b_notification(trans_id, "99.00")
+            ) as response:
+                assert response.status == 200
+        async with session.post(f"{receiver_url}/c2b/pay/confirm", data=b"{}") as response:
+            assert response.status == 200
+        async with session.get(f"{receiver_url}/stats/pay.validate") as response:
+            validations = orjson.loads(await response.read())
+        async with session.get(f"{receiver_url}/stats/pay") as response:
+            confirmations = orjson.loads(await response.read())
+        async with session.get(f"{receiver_url}/events/pay") as response:
+            events = orjson.loads(await response.read())
+
+    assert validations["unique"] == 2 and validations["duplicates"] == 0
+    assert confirmations["unique"] == 1
+    assert confirmations["duplicates"] == 1
+    assert confirmations["malformed"] == 1
+    assert [event[0] for event in events] == ["TKS1"]
+    assert events[0][2] == 0
+
+
+@pytest.mark.parametrize("body", [b"", b"[]", b"{}", b'{"TransID": 7}', b'{"TransID": ""}'])
+def test_parse_c2b_rejects_what_has_no_trans_id(body: bytes) -> None:
+    assert parse_c2b(body) is None
 
 
 def test_tally_reports_first_sighting_only() -> None:
