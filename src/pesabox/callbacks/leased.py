@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from pesabox.callbacks import outbox
 from pesabox.callbacks.delivery import HttpAttempt
-from pesabox.callbacks.queries import AttemptRecord, ClaimedCallback, record_attempts
+from pesabox.callbacks.queries import ClaimedCallback
 from pesabox.sandbox.scenarios import CallbackMode
 from pesabox.storage.types import Connection
 
@@ -86,35 +86,19 @@ def record_exchange(
 ) -> int:
     """Record a request the platform made and waited for (C2B validation) as a callback
     with its one attempt, so the inspector lists it with the rest. It is never retried."""
-    callback_id = outbox.enqueue(
+    answered = attempt.outcome == "delivered"
+    return outbox.insert_finished(
         conn,
         transaction_id=transaction_id,
         kind=kind,
         url=url,
+        target_url=target_url,
         payload=payload,
+        answered=answered,
+        status_code=attempt.status_code,
+        latency_ms=attempt.latency_ms,
+        excerpt=attempt.response_excerpt,
+        error=attempt.error,
+        outcome=attempt.outcome if answered else "give_up",
         now=started_at,
-        # Both statements share the caller's db transaction: no dispatcher ever sees the row
-        # pending.
-        max_attempts=1,
     )
-    answered = attempt.outcome == "delivered"
-    record_attempts(
-        conn,
-        [
-            AttemptRecord(
-                callback_id=callback_id,
-                attempt=1,
-                target_url=target_url,
-                started_at=started_at,
-                latency_ms=attempt.latency_ms,
-                status_code=attempt.status_code,
-                response_excerpt=attempt.response_excerpt,
-                error=attempt.error,
-                outcome=attempt.outcome if answered else "give_up",
-                status=outbox.DELIVERED if answered else outbox.FAILED,
-                next_attempt_at=started_at,
-                delivered_at=started_at + attempt.latency_ms / 1000.0 if answered else None,
-            )
-        ],
-    )
-    return callback_id

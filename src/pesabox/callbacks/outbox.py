@@ -21,6 +21,27 @@ _INSERT = Statement(
     """
 )
 
+# A request already made and answered (C2B validation): written in its final state, with its
+# one attempt, in one statement each, since this is on the payment path.
+_INSERT_FINISHED = Statement(
+    """
+    INSERT INTO callbacks (transaction_id, kind, url, payload, status, attempts, max_attempts,
+                           next_attempt_at, fail_first, delay_s, created_at, delivered_at,
+                           last_error)
+    VALUES (:transaction_id, :kind, :url, :payload, :status, 1, 1, :now, 0, 0, :now,
+            :delivered_at, :error)
+    RETURNING id
+    """
+)
+_INSERT_ATTEMPT = Statement(
+    """
+    INSERT INTO callback_attempts (callback_id, attempt, target_url, started_at, latency_ms,
+                                   status_code, response_excerpt, error, outcome)
+    VALUES (:callback_id, 1, :target_url, :now, :latency_ms, :status_code, :excerpt, :error,
+            :outcome)
+    """
+)
+
 PENDING = "pending"
 DELIVERED = "delivered"
 FAILED = "failed"
@@ -63,3 +84,52 @@ def enqueue(
     if row is None:
         raise RuntimeError("the outbox insert returned no id")
     return int(row[0])
+
+
+def insert_finished(
+    conn: Connection,
+    *,
+    transaction_id: str,
+    kind: str,
+    url: str,
+    target_url: str,
+    payload: str,
+    answered: bool,
+    status_code: int | None,
+    latency_ms: float,
+    excerpt: str | None,
+    error: str | None,
+    outcome: str,
+    now: float,
+) -> int:
+    """Record a request that is over (sent once, never retried) with its one attempt."""
+    row = _INSERT_FINISHED.one_or_none(
+        conn,
+        {
+            "transaction_id": transaction_id,
+            "kind": kind,
+            "url": url,
+            "payload": payload,
+            "status": DELIVERED if answered else FAILED,
+            "now": now,
+            "delivered_at": now + latency_ms / 1000.0 if answered else None,
+            "error": error,
+        },
+    )
+    if row is None:
+        raise RuntimeError("the outbox insert returned no id")
+    callback_id = int(row[0])
+    _INSERT_ATTEMPT.rowcount(
+        conn,
+        {
+            "callback_id": callback_id,
+            "target_url": target_url,
+            "now": now,
+            "latency_ms": latency_ms,
+            "status_code": status_code,
+            "excerpt": excerpt,
+            "error": error,
+            "outcome": outcome,
+        },
+    )
+    return callback_id

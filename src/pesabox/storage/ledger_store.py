@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from pesabox.domain.accounts import AccountSpec
 from pesabox.domain.ledger import (
@@ -23,7 +23,7 @@ from pesabox.domain.ledger import (
     TransferRequest,
 )
 from pesabox.storage.fastsql import Statement
-from pesabox.storage.tables import accounts, transfers
+from pesabox.storage.tables import accounts
 
 # Moves posted totals unless the result would cross a bound. `available` leaves out money
 # that a pending debit reserves, so a reservation cannot be spent twice.
@@ -89,6 +89,11 @@ _TRANSFER_BY_ID = Statement(
       FROM transfers WHERE id = :id
     """
 )
+# Resolving a reservation (C2B validation) reads its target twice; on the payment path.
+_PENDING_TARGET = Statement(
+    "SELECT phase, amount_cents, debit_account_id, credit_account_id FROM transfers WHERE id = :id"
+)
+_RESOLVED_BY = Statement("SELECT id FROM transfers WHERE pending_id = :id")
 _INSERT_TRANSFER = Statement(
     """
     INSERT INTO transfers (id, debit_account_id, credit_account_id, amount_cents, phase,
@@ -233,29 +238,20 @@ class LedgerStore:
         for request in requests:
             if request.pending_id is None:
                 continue
-            target = conn.execute(
-                select(
-                    transfers.c.phase,
-                    transfers.c.amount_cents,
-                    transfers.c.debit_account_id,
-                    transfers.c.credit_account_id,
-                ).where(transfers.c.id == request.pending_id)
-            ).first()
-            if target is None or target.phase != Phase.PENDING:
+            target = _PENDING_TARGET.one_or_none(conn, {"id": request.pending_id})
+            if target is None or target[0] != Phase.PENDING:
                 return PostingStatus.PENDING_NOT_FOUND
+            _, amount_cents, debit_account_id, credit_account_id = target
             # Resolving releases the reservation from the request's accounts, so they must be
             # the reservation's own: otherwise one account's pending totals go negative and the
             # other's reservation is never released.
             if (
-                target.amount_cents != request.amount_cents
-                or target.debit_account_id != self.account_id(conn, request.debit_account)
-                or target.credit_account_id != self.account_id(conn, request.credit_account)
+                amount_cents != request.amount_cents
+                or debit_account_id != self.account_id(conn, request.debit_account)
+                or credit_account_id != self.account_id(conn, request.credit_account)
             ):
                 return PostingStatus.EXISTS_WITH_DIFFERENT_FIELDS
-            resolved = conn.execute(
-                select(transfers.c.id).where(transfers.c.pending_id == request.pending_id)
-            ).first()
-            if resolved is not None:
+            if _RESOLVED_BY.one_or_none(conn, {"id": request.pending_id}) is not None:
                 return PostingStatus.PENDING_ALREADY_RESOLVED
         return None
 

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from pesabox.storage.fastsql import Statement
-from pesabox.storage.tables import customers, organisations, shortcodes, sms_messages
+from pesabox.storage.tables import organisations, shortcodes, sms_messages
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,11 +55,37 @@ def shortcode_record(row: Any) -> ShortcodeRecord:
     )
 
 
+# The same read for one shortcode, on the payment path (see `fastsql`).
+_SHORTCODE = Statement(
+    """
+    SELECT s.shortcode, s.organisation_id, o.name, s.kind, s.name, s.passkey,
+           s.store_shortcode, s.tariff_profile, s.products, s.validation_enabled
+      FROM shortcodes s JOIN organisations o ON o.id = s.organisation_id
+     WHERE s.shortcode = :shortcode
+    """
+)
+_CUSTOMER = Statement(
+    "SELECT msisdn, name, pin_digest, status FROM customers WHERE msisdn = :msisdn"
+)
+
+
 def get_shortcode(conn: Connection, shortcode: str) -> ShortcodeRecord | None:
-    row = conn.execute(
-        SHORTCODES_WITH_ORGANISATION.where(shortcodes.c.shortcode == shortcode)
-    ).first()
-    return shortcode_record(row) if row is not None else None
+    row = _SHORTCODE.one_or_none(conn, {"shortcode": shortcode})
+    if row is None:
+        return None
+    code, organisation_id, organisation, kind, name, passkey, store, tariff, products, on = row
+    return ShortcodeRecord(
+        shortcode=code,
+        organisation_id=organisation_id,
+        organisation_name=organisation,
+        kind=kind,
+        name=name,
+        passkey=passkey,
+        store_shortcode=store,
+        tariff_profile=tariff,
+        products=frozenset(p for p in products.split(",") if p),
+        validation_enabled=bool(on),
+    )
 
 
 class ShortcodeCache:
@@ -92,10 +118,8 @@ class ShortcodeCache:
 
 
 def get_customer(conn: Connection, msisdn: str) -> CustomerRecord | None:
-    row = conn.execute(select(customers).where(customers.c.msisdn == msisdn)).first()
-    if row is None:
-        return None
-    return CustomerRecord(row.msisdn, row.name, row.pin_digest, row.status)
+    row = _CUSTOMER.one_or_none(conn, {"msisdn": msisdn})
+    return CustomerRecord(*row) if row is not None else None
 
 
 _ADD_SMS = Statement(
