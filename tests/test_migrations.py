@@ -9,7 +9,7 @@ from pesabox.storage.tables import metadata
 
 
 def test_migrate_reaches_head_and_matches_tables(engine: Engine) -> None:
-    assert current_revision(engine) == "0004"
+    assert current_revision(engine) == "0005"
     with engine.connect() as conn:
         differences = compare_metadata(MigrationContext.configure(conn), metadata)
     assert differences == []
@@ -17,7 +17,7 @@ def test_migrate_reaches_head_and_matches_tables(engine: Engine) -> None:
 
 def test_migrate_twice_is_harmless(engine: Engine) -> None:
     upgrade_to_head(engine)
-    assert current_revision(engine) == "0004"
+    assert current_revision(engine) == "0005"
 
 
 def test_upgrade_keeps_existing_ledger_rows(database_url: str) -> None:
@@ -46,6 +46,12 @@ def test_upgrade_keeps_existing_ledger_rows(database_url: str) -> None:
         )
         conn.execute(
             text(
+                "INSERT INTO initiators (shortcode, username, password_digest, roles, created_at)"
+                " VALUES ('600100', 'testapi', 'pbkdf2_sha256$1$s$d', 'ORG B2C API initiator', 5)"
+            )
+        )
+        conn.execute(
+            text(
                 "INSERT INTO accounts (code, kind, owner, credits_posted, debits_posted,"
                 " debits_pending, credits_pending, created_at) VALUES"
                 " ('platform:float', 'float', 'platform', 0, 500, 0, 0, 0),"
@@ -63,9 +69,14 @@ def test_upgrade_keeps_existing_ledger_rows(database_url: str) -> None:
         after = conn.execute(select(func.count()).select_from(transfers)).scalar_one()
         shortcode = conn.execute(select(shortcodes.c.products, shortcodes.c.validation_enabled))
         products, validation = shortcode.one()
+        operator = conn.execute(
+            text("SELECT username, kind, password_changed_at FROM operators")
+        ).one()
     revision = current_revision(engine)
     engine.dispose()
     assert after == 1
+    # Initiators became API operators, their password age counted from their creation.
+    assert tuple(operator) == ("testapi", "api", 5.0)
     # Shortcodes from before C2B get its defaults: C2B only, validation off.
     assert (products, validation) == ("c2b", False)
-    assert revision == "0004"
+    assert revision == "0005"

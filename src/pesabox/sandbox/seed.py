@@ -23,7 +23,7 @@ from pesabox.storage.tables import (
 )
 from pesabox.storage.tables import (
     customers,
-    initiators,
+    operators,
     organisations,
     shortcodes,
     transfers,
@@ -83,9 +83,11 @@ def _seed_shortcodes(conn: Connection, ledger: LedgerStore, now: float) -> None:
                 )
             )
             conn.execute(
-                insert(initiators).values(
+                insert(operators).values(
                     shortcode=fixture.shortcode,
                     username=fixtures.INITIATOR_NAME,
+                    kind="api",
+                    password_changed_at=now,
                     password_digest=_fixture_digest(fixtures.INITIATOR_PASSWORD),
                     roles="ORG B2C API initiator,Org B2B API Initiator,Balance Query ORG API,"
                     "Transaction Status query ORG API,Org Reversals Initiator",

@@ -97,16 +97,36 @@ shortcodes = Table(
     Column("validation_enabled", Boolean, nullable=False, server_default=false()),
 )
 
-initiators = Table(
-    "initiators",
+operators = Table(
+    "operators",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
+    # Operators sign in with their organisation's shortcode and their username.
     Column("shortcode", String(10), ForeignKey("shortcodes.shortcode"), nullable=False),
     Column("username", String(64), nullable=False),
+    # api (an initiator: calls B2C, B2B, balance, status, reversal) | web (the org portal)
+    Column("kind", String(8), nullable=False),
+    # A slow hash (PBKDF2); the password itself is never stored.
     Column("password_digest", String(128), nullable=False),
+    # Comma-separated role names, as the org portal grants them.
     Column("roles", String(500), nullable=False),
+    # Credential failures in a row; at the limit the operator is locked (result 8006).
+    Column("failed_attempts", Integer, nullable=False, server_default=text("0")),
+    Column("locked_at", Float, nullable=True),
+    Column("password_changed_at", Float, nullable=False),
     Column("created_at", Float, nullable=False),
-    UniqueConstraint("shortcode", "username", name="uq_initiators_shortcode_username"),
+    UniqueConstraint("shortcode", "username", name="uq_operators_shortcode_username"),
+)
+
+# One RSA key pair and certificate per environment: initiators encrypt their password with
+# the certificate, the gateway decrypts the SecurityCredential with the key.
+certificates = Table(
+    "certificates",
+    metadata,
+    Column("environment", String(12), primary_key=True),
+    Column("private_key_pem", Text, nullable=False),
+    Column("certificate_pem", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
 )
 
 # --- ledger -----------------------------------------------------------------------------
