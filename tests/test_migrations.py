@@ -27,6 +27,7 @@ def test_upgrade_keeps_existing_ledger_rows(database_url: str) -> None:
     from pesabox.storage.db import make_engine, write_transaction
     from pesabox.storage.migrate import alembic_config
     from pesabox.storage.tables import shortcodes, transfers
+    from tests.support import seed_database
 
     engine = make_engine(database_url)
     config = alembic_config()
@@ -41,7 +42,8 @@ def test_upgrade_keeps_existing_ledger_rows(database_url: str) -> None:
         conn.execute(
             text(
                 "INSERT INTO shortcodes (shortcode, organisation_id, kind, name, tariff_profile,"
-                " created_at) VALUES ('600100', 1, 'paybill', 'PB', 'customer_bouquet', 0)"
+                " created_at) VALUES ('600100', 1, 'paybill', 'PB', 'customer_bouquet', 0),"
+                " ('600996', 1, 'paybill', 'B2C', 'customer_bouquet', 0)"
             )
         )
         conn.execute(
@@ -67,13 +69,24 @@ def test_upgrade_keeps_existing_ledger_rows(database_url: str) -> None:
     upgrade_to_head(engine)
     with write_transaction(engine) as conn:
         after = conn.execute(select(func.count()).select_from(transfers)).scalar_one()
-        shortcode = conn.execute(select(shortcodes.c.products, shortcodes.c.validation_enabled))
+        shortcode = conn.execute(
+            select(shortcodes.c.products, shortcodes.c.validation_enabled).where(
+                shortcodes.c.shortcode == "600100"
+            )
+        )
         products, validation = shortcode.one()
         operator = conn.execute(
             text("SELECT username, kind, password_changed_at FROM operators")
         ).one()
+    # Seeding an upgraded database gives its fixtures their services (600996 is B2C and B2B).
+    seed_database(engine)
+    with write_transaction(engine) as conn:
+        b2c = conn.execute(
+            select(shortcodes.c.products).where(shortcodes.c.shortcode == "600996")
+        ).scalar_one()
     revision = current_revision(engine)
     engine.dispose()
+    assert b2c == "b2c,b2b"
     assert after == 1
     # Initiators became API operators, their password age counted from their creation.
     assert tuple(operator) == ("testapi", "api", 5.0)

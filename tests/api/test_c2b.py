@@ -654,3 +654,79 @@ async def test_a_sandbox_body_that_is_not_json_is_a_payload_error(gateway: Gatew
     )
     assert reply.status_code == 400
     assert reply.json()["errorCode"] == "400.002.05"
+
+
+# --- hostile input from the review ----------------------------------------------------------------
+
+
+async def test_a_64_character_idempotency_key_is_kept(gateway: Gateway) -> None:
+    headers = {"Idempotency-Key": "q" * 64}
+    body = {"business_number": PAYBILL, "account_number": "A", "amount": 10, "pin": "1234"}
+    first = await gateway.client.post(
+        f"/sandbox/v1/handsets/{CUSTOMER}/paybill", json=body, headers=headers
+    )
+    again = await gateway.client.post(
+        f"/sandbox/v1/handsets/{CUSTOMER}/paybill", json=body, headers=headers
+    )
+    assert first.status_code == again.status_code == 200, first.text
+    assert first.json()["TransID"] == again.json()["TransID"]
+    too_long = await gateway.client.post(
+        f"/sandbox/v1/handsets/{CUSTOMER}/paybill", json=body, headers={"Idempotency-Key": "q" * 65}
+    )
+    assert too_long.status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/sandbox/v1/c2b/payments/AB%00"),
+        ("PUT", "/sandbox/v1/c2b/registrations/60%0000/msisdn-format"),
+        ("PUT", "/sandbox/v1/shortcodes/60%0000/validation"),
+        ("PUT", "/sandbox/v1/shortcodes/60%0000/products"),
+    ],
+)
+async def test_nul_in_a_path_is_not_found(gateway: Gateway, method: str, path: str) -> None:
+    bodies = {"msisdn-format": {"msisdn_format": "full"}, "validation": {"enabled": True},
+              "products": {"products": ["c2b"]}}  # fmt: skip
+    body = next((b for suffix, b in bodies.items() if path.endswith(suffix)), None)
+    reply = await gateway.client.request(method, path, json=body)
+    assert reply.status_code == 404, reply.text
+    listed = await gateway.client.get("/sandbox/v1/c2b/payments", params={"shortcode": "\x00"})
+    assert listed.json() == {"payments": []}
+
+
+async def test_nul_in_an_organisation_name_is_refused(gateway: Gateway) -> None:
+    reply = await gateway.client.post(
+        "/sandbox/v1/shortcodes",
+        json={"shortcode": "612345", "organisation": "Org\x00", "kind": "paybill", "name": "X",
+              "tariff_profile": "customer_bouquet", "products": ["c2b"]},
+    )  # fmt: skip
+    assert reply.status_code in (400, 404), reply.text
+
+
+async def test_a_long_validation_answer_is_read_whole(
+    gateway: Gateway, receiver: CallbackReceiver
+) -> None:
+    await _register(gateway, receiver, response_type="Cancelled")
+    _validation(gateway)
+    receiver.validation_answer = {
+        "ResultCode": "0",
+        "ResultDesc": "Accepted " + "x" * 600,
+        "ThirdPartyTransID": "T1",
+    }
+    paid = await _pay_bill(gateway)
+    assert (paid["status"], paid["ThirdPartyTransID"]) == ("completed", "T1")
+
+
+async def test_buy_goods_has_no_account_number(
+    gateway: Gateway, receiver: CallbackReceiver
+) -> None:
+    reply = await gateway.client.post(
+        "/mpesa/c2b/v1/simulate",
+        json={"ShortCode": "977380", "CommandID": "CustomerBuyGoodsOnline", "Amount": 10,
+              "Msisdn": "254708374149", "BillRefNumber": "typed anyway"},
+        headers=gateway.bearer,
+    )  # fmt: skip
+    assert reply.status_code == 200
+    listed = await gateway.client.get("/sandbox/v1/c2b/payments", params={"shortcode": "977380"})
+    assert listed.json()["payments"][0]["BillRefNumber"] == ""

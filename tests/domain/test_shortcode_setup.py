@@ -120,7 +120,7 @@ def test_setup_kind_and_tariff_compatibility(kind: str, tariff: str, allowed: bo
             {"kind": "till", "tariff_profile": "mauzo", "store_shortcode": "600100"},
             "a till cannot be its own store",
         ),
-        ({"passkey": "k" * 129}, "passkey must be 1 to 128 characters"),
+        ({"passkey": "k" * 129}, "passkey must be 1 to 128 printable characters"),
     ],
 )
 def test_setup_refusals(overrides: dict[str, Any], message: str) -> None:

@@ -19,6 +19,7 @@ import msgspec
 
 from pesabox.api.body import decode_bytes
 from pesabox.api.handlers import error_reply
+from pesabox.api.idempotency import scoped_key
 from pesabox.api.schemas.c2b import (
     RegisterUrlRequest,
     RegisterUrlResponse,
@@ -33,7 +34,6 @@ from pesabox.api.schemas.stk import (
 )
 from pesabox.domain.products import Product
 from pesabox.errors import (
-    C2bBadRequest,
     C2bInvalidAccessToken,
     C2bResourceNotFound,
     InvalidPayload,
@@ -50,8 +50,6 @@ ASGIApp = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
 ACCEPTED = "Success. Request accepted for processing"
 _JSON_HEADERS = [(b"content-type", b"application/json")]
 _encoder = msgspec.json.Encoder()
-# Room for a UUID or an order number with a prefix; the stored key adds the app's id.
-MAX_IDEMPOTENCY_KEY_CHARS = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +136,8 @@ async def _simulate(platform: Platform, request: FastRequest, version: str) -> t
         # Real payments come from the customer's phone; Daraja has no simulate in production.
         raise C2bResourceNotFound()
     body = decode_bytes(request.content_type, request.body, SimulateRequest)
-    order = body.to_order(app_id=app_id, idempotency_key=idempotency_key(request, app_id))
+    key = scoped_key(request.header(b"idempotency-key"), scope=f"app:{app_id}")
+    order = body.to_order(app_id=app_id, idempotency_key=key)
     await platform.c2b.pay(order, wait=False)
     originator = request_id()
     reply = SimulateResponse(
@@ -149,17 +148,6 @@ async def _simulate(platform: Platform, request: FastRequest, version: str) -> t
         ResponseDescription="Accept the service request successfully.",
     )
     return 200, _encoder.encode(reply)
-
-
-def idempotency_key(request: FastRequest, app_id: int) -> str | None:
-    """The caller's `Idempotency-Key`, scoped to its app so two apps' keys never meet."""
-    key = request.header(b"idempotency-key")
-    if key is None:
-        return None
-    key = key.strip()
-    if not key or len(key) > MAX_IDEMPOTENCY_KEY_CHARS or not key.isprintable():
-        raise C2bBadRequest("Idempotency-Key")
-    return f"{app_id}:{key}"
 
 
 async def register_url_v1(platform: Platform, request: FastRequest) -> tuple[int, bytes]:

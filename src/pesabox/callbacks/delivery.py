@@ -30,8 +30,6 @@ GIVE_UP: Outcome = "give_up"
 # The attempt row keeps this much of the receiver's reply: enough to show an error page's
 # first lines in the inspector, too little to store whatever a receiver chooses to send.
 EXCERPT_CHARS_MAX = 512
-# A UTF-8 character is at most 4 bytes, so this many bytes always holds EXCERPT_CHARS_MAX.
-_EXCERPT_BYTES_MAX = 4 * EXCERPT_CHARS_MAX
 # Timeouts and rate limiting are the two 4xx answers that say "try again later".
 _RETRYABLE_CLIENT_STATUS_CODES = frozenset({408, 429})
 _JSON_HEADERS = {"Content-Type": "application/json"}
@@ -91,8 +89,13 @@ def simulated_failure(attempt: int, fail_first: int) -> HttpAttempt:
 class CallbackSender:
     """Owns one pooled aiohttp session; `open` and `close` it from the event loop."""
 
-    def __init__(self, *, timeout_s: float, connection_limit: int) -> None:
+    def __init__(
+        self, *, timeout_s: float, connection_limit: int, reply_chars_max: int = EXCERPT_CHARS_MAX
+    ) -> None:
         self._timeout_s = timeout_s
+        # How much of each reply is read and returned: an excerpt for the inspector, or (C2B
+        # validation) the whole answer the platform must act on.
+        self._reply_chars_max = reply_chars_max
         self._connection_limit = max(1, connection_limit)
         self._session: aiohttp.ClientSession | None = None
 
@@ -118,7 +121,9 @@ class CallbackSender:
             raise RuntimeError("CallbackSender.post called before open()")
         started = time.perf_counter()
         try:
-            status_code, excerpt = await self._exchange(self._session, url, payload)
+            status_code, excerpt = await self._exchange(
+                self._session, url, payload, self._reply_chars_max
+            )
         except TimeoutError:
             return _failed(started, f"timeout after {self._timeout_s:g} s", RETRY)
         except _BAD_URL_ERRORS as error:
@@ -138,22 +143,26 @@ class CallbackSender:
         )
 
     @staticmethod
-    async def _exchange(session: aiohttp.ClientSession, url: str, payload: str) -> tuple[int, str]:
+    async def _exchange(
+        session: aiohttp.ClientSession, url: str, payload: str, chars_max: int
+    ) -> tuple[int, str]:
         async with session.post(url, data=payload.encode(), allow_redirects=False) as response:
-            excerpt = await _read_excerpt(response)
+            excerpt = await _read_excerpt(response, chars_max)
             return response.status, excerpt
 
 
-async def _read_excerpt(response: aiohttp.ClientResponse) -> str:
+async def _read_excerpt(response: aiohttp.ClientResponse, chars_max: int) -> str:
     # Read a bounded prefix instead of the whole body: a receiver decides how much it sends.
+    # A UTF-8 character is at most 4 bytes, so this many bytes always holds `chars_max`.
+    bytes_max = 4 * chars_max
     body = bytearray()
     content = response.content
-    while len(body) < _EXCERPT_BYTES_MAX and not content.at_eof():
-        chunk = await content.read(_EXCERPT_BYTES_MAX - len(body))
+    while len(body) < bytes_max and not content.at_eof():
+        chunk = await content.read(bytes_max - len(body))
         if not chunk:
             break
         body += chunk
-    return body.decode("utf-8", errors="replace")[:EXCERPT_CHARS_MAX]
+    return body.decode("utf-8", errors="replace")[:chars_max]
 
 
 def _failed(started: float, error: str, outcome: Outcome) -> HttpAttempt:

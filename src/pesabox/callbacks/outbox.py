@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection
 
+from pesabox.callbacks.delivery import EXCERPT_CHARS_MAX
 from pesabox.storage.fastsql import Statement
 
 # On the payment path, so written once for the driver (see `fastsql`).
@@ -127,7 +128,8 @@ def insert_finished(
             "now": now,
             "latency_ms": latency_ms,
             "status_code": status_code,
-            "excerpt": excerpt,
+            # The inspector keeps an excerpt, whatever was read to act on.
+            "excerpt": excerpt[:EXCERPT_CHARS_MAX] if excerpt is not None else None,
             "error": error,
             "outcome": outcome,
         },

@@ -37,6 +37,9 @@ log = logging.getLogger(__name__)
 # a day make that rare, never impossible).
 _OPEN_ATTEMPTS = 3
 UNREACHABLE_SCENARIO_ERROR = "scenario: the ValidationURL cannot be reached"
+_VALIDATION_CONNECTIONS = 512
+# A validation answer is a small JSON object; this reads any sane one whole.
+VALIDATION_REPLY_CHARS_MAX = 16_384
 ABANDONED_ERROR = "no answer recorded: the process asking stopped; ResponseType decided"
 # Pay Bill goes to a PayBill number; Buy Goods to a till (or its store, the head office).
 _RECEIVER_KINDS = {c2b.PAY_BILL: ("paybill",), c2b.BUY_GOODS: ("till", "store")}
@@ -78,9 +81,13 @@ class C2bService:
         )
         self._rules = settings.rewrite_rules()
         # The business must answer within the timeout, so that is the sender's whole budget.
+        # Its own pool, larger than the dispatcher's: time spent waiting for a free connection
+        # counts against the business's timeout, so pesabox's pool must not be what times out.
+        # The whole answer is read (up to a bound) since the platform acts on it.
         self._sender = CallbackSender(
             timeout_s=settings.c2b_validation_timeout_s,
-            connection_limit=settings.callback_concurrency,
+            connection_limit=max(_VALIDATION_CONNECTIONS, settings.callback_concurrency),
+            reply_chars_max=VALIDATION_REPLY_CHARS_MAX,
         )
         self._tasks: set[asyncio.Task[Any]] = set()
         self._inflight: set[str] = set()
@@ -169,6 +176,7 @@ class C2bService:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         task.add_done_callback(lambda _: self._inflight.discard(payment.trans_id))
+        task.add_done_callback(_log_failure)
         return task
 
     async def _validate(self, payment: Payment) -> Outcome:
@@ -199,11 +207,8 @@ class C2bService:
                 conn, self._context, payment.trans_id, answer, now=self._clock.now(), payee=payee
             )
 
-        try:
-            decided = await self._writer.submit(job)
-        except Exception:
-            log.exception("deciding C2B payment %s failed; the sweeper will", payment.trans_id)
-            raise
+        # A failure here leaves the payment validating: the sweeper decides it by ResponseType.
+        decided = await self._writer.submit(job)
         if decided is None:
             # Decided elsewhere (the sweeper, after a slow answer): report what it became.
             return Outcome(await self.payment(payment.trans_id) or payment)
@@ -248,7 +253,13 @@ class C2bService:
                     _record_unanswered(conn, outcome.payment, now=now)
                 return outcome
 
-            outcome = await self._writer.submit(job)
+            try:
+                outcome = await self._writer.submit(job)
+            except Exception:
+                # One payment that cannot be decided must not stop the others' holds from
+                # being released; it is tried again at the next sweep.
+                log.exception("deciding overdue C2B payment %s failed", trans_id)
+                continue
             if outcome is not None:
                 decided += 1
                 self._on_confirmation(outcome.callback)
@@ -308,6 +319,13 @@ def _check_receiver(shortcode: parties_store.ShortcodeRecord | None, order: Paym
         raise C2bBadRequest(
             kind_field, f"{shortcode.shortcode} is a {shortcode.kind}, not a {wanted[0]}"
         )
+
+
+def _log_failure(task: asyncio.Task[Outcome]) -> None:
+    # A validation started by simulate has no one awaiting it; its failure is logged here
+    # (the sweeper then decides the payment), never left as "exception never retrieved".
+    if not task.cancelled() and task.exception() is not None:
+        log.error("a C2B validation task failed", exc_info=task.exception())
 
 
 def _record_unanswered(conn: Connection, payment: Payment, *, now: float) -> None:

@@ -137,8 +137,12 @@ class ShortcodeSetup:
                 f"a {self.kind} cannot have the {self.tariff_profile} tariff: use {allowed}"
             )
         self._check_store_shortcode()
-        if self.passkey is not None and not 0 < len(self.passkey) <= PASSKEY_LENGTH_MAX:
-            raise ShortcodeSetupError(f"passkey must be 1 to {PASSKEY_LENGTH_MAX} characters")
+        if self.passkey is not None and (
+            not 0 < len(self.passkey) <= PASSKEY_LENGTH_MAX or not self.passkey.isprintable()
+        ):
+            raise ShortcodeSetupError(
+                f"passkey must be 1 to {PASSKEY_LENGTH_MAX} printable characters"
+            )
 
     def _check_store_shortcode(self) -> None:
         if self.kind is not ShortcodeKind.TILL:

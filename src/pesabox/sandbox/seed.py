@@ -94,7 +94,19 @@ def _seed_shortcodes(conn: Connection, ledger: LedgerStore, now: float) -> None:
                     created_at=now,
                 )
             )
+        else:
+            _upgrade_products(conn, fixture)
         ledger.ensure_accounts(conn, accounts.org_accounts(fixture.shortcode), now)
+
+
+def _upgrade_products(conn: Connection, fixture: fixtures.ShortcodeFixture) -> None:
+    # Shortcodes seeded before products existed got migration 0004's default, `c2b`; a
+    # fixture still at that default gets its real services. One changed since is left alone.
+    conn.execute(
+        update(shortcodes)
+        .where(shortcodes.c.shortcode == fixture.shortcode, shortcodes.c.products == "c2b")
+        .values(products=fixture.products)
+    )
 
 
 def _seed_customer(

@@ -3,12 +3,14 @@ the payments it made, and the registrations' MSISDN setting."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from litestar import Router, get, post, put
 from litestar.params import FromPath, FromQuery
 
 from pesabox.api.body import decode
+from pesabox.api.idempotency import scoped_key
 from pesabox.api.routes.common import AnyRequest, platform_of
 from pesabox.api.schemas.c2b_sandbox import (
     BuyGoodsEntry,
@@ -18,20 +20,19 @@ from pesabox.api.schemas.c2b_sandbox import (
     QrEntry,
     payment_out,
 )
-from pesabox.errors import C2bBadRequest, SandboxError
+from pesabox.errors import SandboxError
 
-_MAX_KEY_CHARS = 64
+_TRANS_ID = re.compile(r"[A-Z0-9]{10}")
+_SHORTCODE = re.compile(r"[0-9]{5,7}")
 
 
 def _idempotency_key(request: AnyRequest, msisdn: str) -> str | None:
-    key = request.headers.get("idempotency-key")
-    if key is None:
-        return None
-    key = key.strip()
-    if not key or len(key) > _MAX_KEY_CHARS or not key.isprintable():
-        raise C2bBadRequest("Idempotency-Key")
     # A handset's keys are its own: the same key from another phone is another payment.
-    return f"handset:{msisdn}:{key}"
+    return scoped_key(request.headers.get("idempotency-key"), scope=f"handset:{msisdn}")
+
+
+def _no_such(what: str) -> SandboxError:
+    return SandboxError(f"no such {what}", error_code="404.001.01", http_status=404)
 
 
 async def _pay_from_menu(
@@ -65,6 +66,10 @@ async def list_payments(
     msisdn: FromQuery[str | None] = None,
     limit: FromQuery[int] = 50,
 ) -> dict[str, Any]:
+    if shortcode is not None and not _SHORTCODE.fullmatch(shortcode):
+        return {"payments": []}
+    if msisdn is not None and not msisdn.isdigit():
+        return {"payments": []}
     payments = await platform_of(request).c2b.list_payments(
         shortcode=shortcode, msisdn=msisdn, limit=max(1, min(limit, 500))
     )
@@ -73,9 +78,12 @@ async def list_payments(
 
 @get("/c2b/payments/{trans_id:str}")
 async def get_payment(request: AnyRequest, trans_id: FromPath[str]) -> dict[str, Any]:
-    payment = await platform_of(request).c2b.payment(trans_id)
+    # Checked before any SQL: a path may carry anything, NUL included.
+    payment = (
+        await platform_of(request).c2b.payment(trans_id) if _TRANS_ID.fullmatch(trans_id) else None
+    )
     if payment is None:
-        raise SandboxError("no such payment", error_code="404.001.01", http_status=404)
+        raise _no_such("payment")
     return payment_out(payment)
 
 
@@ -88,10 +96,10 @@ async def list_registrations(request: AnyRequest) -> dict[str, Any]:
 @put("/c2b/registrations/{shortcode:str}/msisdn-format", status_code=200)
 async def set_msisdn_format(request: AnyRequest, shortcode: FromPath[str]) -> dict[str, Any]:
     entry = await decode(request, MsisdnFormatEntry)
-    if not await platform_of(request).c2b.set_msisdn_format(shortcode, entry.msisdn_format):
-        raise SandboxError(
-            "no URLs are registered for this shortcode", error_code="404.001.01", http_status=404
-        )
+    if not _SHORTCODE.fullmatch(shortcode) or not await platform_of(request).c2b.set_msisdn_format(
+        shortcode, entry.msisdn_format
+    ):
+        raise _no_such("C2B registration for this shortcode")
     return {"shortcode": shortcode, "msisdn_format": str(entry.msisdn_format)}
 
 

@@ -28,6 +28,7 @@ from pesabox.domain.shortcode_setup import (
     SetupConflict,
     SetupNotFound,
     ShortcodeSetupError,
+    check_name,
     parse_services,
     parse_setup,
 )
@@ -73,6 +74,13 @@ async def _write(request: AnyRequest, job: Callable[[Connection], T]) -> T:
     return result
 
 
+def _known_shape(shortcode: str) -> None:
+    # A path may carry anything (NUL included, which PostgreSQL refuses outright); only a
+    # shortcode's shape is worth a database read.
+    if not shortcode.isascii() or not shortcode.isdigit() or not 5 <= len(shortcode) <= 7:
+        raise SandboxError("no such shortcode", error_code="404.001.01", http_status=404)
+
+
 @get("/organisations")
 async def list_organisations(request: AnyRequest) -> dict[str, Any]:
     found = await _read(request, orgs_store.list_organisations)
@@ -101,6 +109,7 @@ async def add_shortcode(request: AnyRequest) -> dict[str, Any]:
     # The rules that need no database are checked before the write is queued, so a refused
     # set-up never costs the writer's batch a rollback.
     with _refusals_as_sandbox_errors():
+        check_name(body.organisation, "organisation")
         setup = parse_setup(
             shortcode=str(body.shortcode),
             kind=body.kind,
@@ -124,6 +133,7 @@ async def add_shortcode(request: AnyRequest) -> dict[str, Any]:
 @put("/shortcodes/{shortcode:str}/products")
 async def set_products(request: AnyRequest, shortcode: FromPath[str]) -> dict[str, Any]:
     body = await decode(request, ProductsUpdateRequest)
+    _known_shape(shortcode)
     with _refusals_as_sandbox_errors():
         services = parse_services(body.products)
     updated = await _write(request, lambda conn: orgs_store.set_products(conn, shortcode, services))
@@ -133,6 +143,7 @@ async def set_products(request: AnyRequest, shortcode: FromPath[str]) -> dict[st
 @put("/shortcodes/{shortcode:str}/validation")
 async def set_validation(request: AnyRequest, shortcode: FromPath[str]) -> dict[str, Any]:
     body = await decode(request, ValidationUpdateRequest)
+    _known_shape(shortcode)
     changed = await _write(
         request,
         lambda conn: orgs_store.set_validation(conn, shortcode, enabled=body.enabled),

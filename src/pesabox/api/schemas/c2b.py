@@ -82,13 +82,16 @@ class SimulateRequest(msgspec.Struct, frozen=True):
         amount_cents = check.amount_cents(self.Amount)
         msisdn = check.msisdn(self.Msisdn, "Msisdn")
         transaction_type = c2b.COMMAND_IDS[command]
-        # The account number is what a PayBill validates; a till has none (null or "").
+        # The account number is what a PayBill validates. A till has none: whatever a client
+        # sends for one is dropped, as a customer paying a till cannot type an account.
         bill_ref = check.text(
             self.BillRefNumber,
             "BillRefNumber",
             required=transaction_type == c2b.PAY_BILL,
             max_length=c2b.MAX_BILL_REF_CHARS,
         )
+        if transaction_type == c2b.BUY_GOODS:
+            bill_ref = ""
         return PaymentOrder(
             channel="simulate",
             msisdn=msisdn,
