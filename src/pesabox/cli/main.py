@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from pesabox.cli.ledger import ledger_app
+from pesabox.cli.operators import operators_app
 from pesabox.cli.orgs import orgs_app, shortcodes_app
 from pesabox.cli.stk import stk_app
 from pesabox.domain.products import ALL_PRODUCTS, format_products, parse_products
@@ -33,6 +34,7 @@ app.add_typer(ledger_app, name="ledger")
 app.add_typer(stk_app, name="stk")
 app.add_typer(orgs_app, name="orgs")
 app.add_typer(shortcodes_app, name="shortcodes")
+app.add_typer(operators_app, name="operators")
 console = Console()
 
 DatabaseOption = Annotated[
