@@ -121,6 +121,8 @@ async def test_generate_qr_code_trims_and_accepts_numbers(gateway: Gateway) -> N
         ({"RefNo": "   "}, "RefNo"),
         ({"RefNo": "x" * 65}, "RefNo"),
         ({"RefNo": "a\u200bb"}, "RefNo"),
+        # A PayBill account number is at most 20 characters: longer, and no phone could pay it.
+        ({"TrxCode": "PB", "CPI": "600000", "RefNo": "x" * 21}, "RefNo"),
         ({"Amount": ...}, "Amount"),
         ({"Amount": 0}, "Amount"),
         ({"Amount": -5}, "Amount"),

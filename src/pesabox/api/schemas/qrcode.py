@@ -8,6 +8,7 @@ from typing import Any
 import msgspec
 
 from pesabox.api import validation as check
+from pesabox.domain.c2b import MAX_BILL_REF_CHARS
 from pesabox.domain.qr_payload import MSISDN_CODES, QrPayment, QrTransactionCode
 from pesabox.errors import BadRequest
 
@@ -44,6 +45,10 @@ class DynamicQrRequest(msgspec.Struct, frozen=True):
             if transaction_code in MSISDN_CODES
             else check.shortcode(self.CPI, "CPI")
         )
+        if transaction_code == QrTransactionCode.PAYBILL and len(reference) > MAX_BILL_REF_CHARS:
+            # RefNo is the PayBill account number, which M-Pesa caps at 20 characters: a longer
+            # one would make a code no phone can pay.
+            raise BadRequest("RefNo")
         payment = QrPayment(
             transaction_code=transaction_code,
             credit_party=credit_party,
