@@ -317,6 +317,50 @@ pull_registrations = Table(
     Column("created_at", Float, nullable=False),
 )
 
+initiator_requests = Table(
+    "initiator_requests",
+    metadata,
+    # The ConversationID pesabox answers with (AG_...): the request's own id.
+    Column("conversation_id", String(40), primary_key=True),
+    # The caller's (B2C v3, B2Pochi) or pesabox's own; unique per app: the idempotency key.
+    Column("originator_conversation_id", String(100), nullable=False),
+    Column("app_id", Integer, ForeignKey("apps.id"), nullable=False),
+    # b2c | b2pochi | b2b | balance | status | reversal | tax
+    Column("api", String(16), nullable=False),
+    Column("command_id", String(40), nullable=False),
+    Column("initiator", String(64), nullable=False),
+    Column("party_a", String(20), nullable=False),
+    Column("party_b", String(20), nullable=True),
+    Column("amount_cents", BigInteger, nullable=True),
+    Column("remarks", String(100), nullable=False),
+    Column("occasion", String(100), nullable=False),
+    Column("result_url", Text, nullable=False),
+    Column("queue_timeout_url", Text, nullable=False),
+    # The API's other fields as JSON (AccountReference, identifier types, ...).
+    Column("details", Text, nullable=False),
+    # SHA-256 of the request as sent: a replay of the same OriginatorConversationID is the
+    # same request only if this matches.
+    Column("request_digest", String(64), nullable=False),
+    # queued | completed | failed | timed_out
+    Column("status", String(12), nullable=False),
+    # Strings: M-Pesa's codes include "SFC_IC0003" and "R000002".
+    Column("result_code", String(16), nullable=True),
+    Column("result_desc", String(200), nullable=True),
+    Column("transaction_id", String(10), nullable=True),
+    Column("created_at", Float, nullable=False),
+    Column("completed_at", Float, nullable=True),
+    UniqueConstraint(
+        "app_id", "originator_conversation_id", name="uq_initiator_requests_app_id_originator"
+    ),
+    Index(
+        "ix_initiator_requests_queued_created_at",
+        "created_at",
+        sqlite_where=text("status = 'queued'"),
+        postgresql_where=text("status = 'queued'"),
+    ),
+    Index("ix_initiator_requests_transaction_id", "transaction_id"),
+)
+
 sms_messages = Table(
     "sms_messages",
     metadata,
