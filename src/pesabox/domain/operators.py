@@ -204,6 +204,8 @@ class InitiatorOutcome(StrEnum):
     # A right password past its age. Daraja has no code of its own for it; integrators whose
     # initiator password expired report 2001 and are told to reset it in the portal.
     EXPIRED = "expired"
+    # A right password without the role the API needs: Daraja's result 21 (§19.2, §19.3).
+    NOT_ALLOWED = "not_allowed"
 
 
 INITIATOR_INVALID_CODE = 2001
@@ -211,12 +213,15 @@ INITIATOR_LOCKED_CODE = 8006
 # Daraja's B2C result table (daraja-api.md §19.2) writes 8006 without the final full stop.
 INITIATOR_INVALID_DESCRIPTION = "The initiator information is invalid."
 INITIATOR_LOCKED_DESCRIPTION = "The security credential is locked"
+INITIATOR_NOT_ALLOWED_CODE = 21
+INITIATOR_NOT_ALLOWED_DESCRIPTION = "The initiator is not allowed to initiate this request"
 
 _CODES = {
     InitiatorOutcome.OK: (0, "The service request is processed successfully."),
     InitiatorOutcome.INVALID: (INITIATOR_INVALID_CODE, INITIATOR_INVALID_DESCRIPTION),
     InitiatorOutcome.LOCKED: (INITIATOR_LOCKED_CODE, INITIATOR_LOCKED_DESCRIPTION),
     InitiatorOutcome.EXPIRED: (INITIATOR_INVALID_CODE, INITIATOR_INVALID_DESCRIPTION),
+    InitiatorOutcome.NOT_ALLOWED: (INITIATOR_NOT_ALLOWED_CODE, INITIATOR_NOT_ALLOWED_DESCRIPTION),
 }
 
 

@@ -87,6 +87,32 @@ TARIFFS: tuple[Tariff, ...] = (
     ),
 )
 
+# B2C: the sources give no business-to-customer tariff, so the business is charged what the
+# customer pays to send the same amount to an M-Pesa user (mpesa-domain-and-g2.md §2.2,
+# 2024-2025 bands) until a published B2C table replaces this row.
+B2C_TARIFFS: tuple[Tariff, ...] = (
+    Tariff(
+        date(2023, 9, 15),
+        "b2c",
+        _bands(
+            [
+                (1, 100, 0),
+                (101, 500, 7),
+                (501, 1_000, 13),
+                (1_001, 1_500, 23),
+                (1_501, 2_500, 33),
+                (2_501, 3_500, 53),
+                (3_501, 5_000, 57),
+                (5_001, 7_500, 78),
+                (7_501, 10_000, 90),
+                (10_001, 15_000, 100),
+                (15_001, 20_000, 105),
+                (20_001, 250_000, 108),
+            ]
+        ),
+    ),
+)
+
 # Buy Goods ("Mauzo"): the merchant pays 0.5% of amounts above KES 200, at most KES 200.
 MAUZO_FREE_UP_TO_CENTS = kes(200)
 MAUZO_RATE_PER_THOUSAND = 5
@@ -108,7 +134,14 @@ def limits_on(day: date) -> Limits:
 
 
 def paybill_fee_cents(amount_cents: int, day: date) -> int:
-    tariff = _effective(TARIFFS, day)
+    return _band_fee(_effective(TARIFFS, day), amount_cents)
+
+
+def b2c_fee_cents(amount_cents: int, day: date) -> int:
+    return _band_fee(_effective(B2C_TARIFFS, day), amount_cents)
+
+
+def _band_fee(tariff: Tariff, amount_cents: int) -> int:
     for band in tariff.bands:
         if band.low_cents <= amount_cents <= band.high_cents:
             return band.fee_cents

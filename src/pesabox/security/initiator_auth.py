@@ -11,7 +11,7 @@ Order of the checks, and why:
 2. Locked: 8006, even with the right password. The password is not checked, so a locked
    operator gives an attacker no more guesses.
 3. Wrong password: the failure is counted; 2001, or 8006 when this failure locks it.
-4. Right password, but a web operator, or without the role: 2001. Nothing is counted: the
+4. Right password, but a web operator: 2001; without the role: 21 (not allowed). Nothing is counted: the
    password was right, and counting would lock an operator over its administrator's mistake.
 5. Right password past its age: 2001 (outcome "expired"; see `domain.operators`).
 6. Otherwise OK, and a failure counter left from earlier mistakes is reset.
@@ -191,7 +191,9 @@ def _authorisation(
     if operator.kind is not OperatorKind.API:
         return InitiatorVerdict(InitiatorOutcome.INVALID, "web operator", operator.id)
     if role not in operator.roles:
-        return InitiatorVerdict(InitiatorOutcome.INVALID, f"missing role {role.value}", operator.id)
+        return InitiatorVerdict(
+            InitiatorOutcome.NOT_ALLOWED, f"missing role {role.value}", operator.id
+        )
     if password_expired(
         password_changed_at=operator.password_changed_at, now=now, max_age_days=max_age_days
     ):
