@@ -12,7 +12,8 @@ Order of the checks, and why:
    operator gives an attacker no more guesses.
 3. Wrong password: the failure is counted; 2001, or 8006 when this failure locks it.
 4. Right password, but a web operator: 2001; without the role: 21 (not allowed). Nothing is
-   counted: the password was right, and counting would lock an operator over its administrator's mistake.
+   counted: the password was right, and counting would lock an operator over its
+   administrator's mistake.
 5. Right password past its age: 2001 (outcome "expired"; see `domain.operators`).
 6. Otherwise OK, and a failure counter left from earlier mistakes is reset.
 
