@@ -14,6 +14,7 @@ from pesabox import __version__
 from pesabox.api.fastpath import FastPaths
 from pesabox.api.handlers import http_error_handler, pesa_error_handler, unexpected_error_handler
 from pesabox.api.routes.c2b_sandbox import c2b_sandbox_router
+from pesabox.api.routes.certificates import certificates_router
 from pesabox.api.routes.oauth import generate_token
 from pesabox.api.routes.pull import pull_query, pull_register
 from pesabox.api.routes.qrcode import generate_qr_code
@@ -58,6 +59,7 @@ def create_litestar(settings: Settings, own_platform: Platform) -> Litestar:
     if settings.environment == "sandbox":
         handlers.extend([sandbox_router, c2b_sandbox_router])
         handlers.append(shortcodes_router)
+        handlers.append(certificates_router)
     return Litestar(
         route_handlers=handlers,  # type: ignore[arg-type]
         lifespan=[lifespan],

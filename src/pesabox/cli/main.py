@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from pesabox.cli.certs import certs_app, credential_app
 from pesabox.cli.ledger import ledger_app
 from pesabox.cli.operators import operators_app
 from pesabox.cli.orgs import orgs_app, shortcodes_app
@@ -34,6 +35,8 @@ app.add_typer(ledger_app, name="ledger")
 app.add_typer(stk_app, name="stk")
 app.add_typer(orgs_app, name="orgs")
 app.add_typer(shortcodes_app, name="shortcodes")
+app.add_typer(certs_app, name="certs")
+app.add_typer(credential_app, name="credential")
 app.add_typer(operators_app, name="operators")
 console = Console()
 

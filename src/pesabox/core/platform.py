@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 
 from pesabox.callbacks.queries import ClaimedCallback
 from pesabox.callbacks.worker import CallbackDispatcher
@@ -16,9 +17,10 @@ from pesabox.core.sandbox import SandboxService
 from pesabox.core.stk import StkService
 from pesabox.domain.services.stk_settle import Settlement
 from pesabox.sandbox.runtime import SandboxRuntime
+from pesabox.security.certificates import ENVIRONMENTS
 from pesabox.security.oauth import AccessTokens
 from pesabox.settings import Settings
-from pesabox.storage import apps_store, parties_store
+from pesabox.storage import apps_store, certificates_store, parties_store
 from pesabox.storage.db import checkpoint_wal, make_engine, read_transaction
 from pesabox.storage.ledger_store import LedgerStore
 from pesabox.storage.types import Connection, Engine
@@ -85,6 +87,7 @@ class Platform:
 
     async def start(self, *, background: bool) -> None:
         await asyncio.to_thread(self.refresh)
+        await self._ensure_certificates()
         await self.c2b.start()
         if background:
             await self.dispatcher.start()
@@ -96,6 +99,19 @@ class Platform:
             self._sweep_forever(settle=background), name="stk-sweeper"
         )
         self._checkpointer = asyncio.create_task(self._checkpoint_forever(), name="checkpointer")
+
+    async def _ensure_certificates(self) -> None:
+        # Issue 4: each environment's initiator-encryption pair exists from the first start
+        # on. Read first, so later starts of every process skip the write db transaction.
+        present = await asyncio.to_thread(self._certificate_count)
+        if present < len(ENVIRONMENTS):
+            # Wall time, not the sandbox clock: clients' clocks read the validity dates.
+            now = time.time()
+            await self.writer.submit(lambda conn: certificates_store.ensure_certificates(conn, now))
+
+    def _certificate_count(self) -> int:
+        with read_transaction(self.engine) as conn:
+            return len(certificates_store.get_all(conn))
 
     async def stop(self) -> None:
         for task in (self._sweeper, self._checkpointer):

@@ -16,7 +16,7 @@ from pesabox.money import shillings_to_cents
 from pesabox.sandbox import fixtures
 from pesabox.sandbox.scenarios import BUILTIN
 from pesabox.security.credentials import new_consumer_credentials, pin_digest, secret_digest
-from pesabox.storage import apps_store, sandbox_store
+from pesabox.storage import apps_store, certificates_store, sandbox_store
 from pesabox.storage.ledger_store import LedgerStore
 from pesabox.storage.tables import (
     accounts as accounts_table,
@@ -53,6 +53,8 @@ def seed(conn: Connection, *, now: float, ledger: LedgerStore) -> SandboxCredent
     for customer in fixtures.CUSTOMERS:
         _seed_customer(conn, ledger, customer, max_balance_cents=max_balance, now=now)
     _seed_scenarios(conn, now)
+    # The initiator-encryption pairs, so a seeded database is ready for SecurityCredentials.
+    certificates_store.ensure_certificates(conn, now)
     return _seed_app(conn, now)
 
 
