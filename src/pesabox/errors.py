@@ -157,3 +157,12 @@ class UrlsAlreadyRegistered(PesaError):
     http_status = 500
     error_code = "500.003.1001"
     error_message = "Urls are already registered."
+
+
+# --- initiator APIs (B2C, balance, ...: daraja-api.md §6.5, §18) ---------------------------
+
+
+class B2cInvalidAccessToken(PesaError):
+    http_status = 401
+    error_code = "401.002.01"
+    error_message = "Error Occurred - Invalid Access Token"

@@ -25,6 +25,14 @@ class Settings(BaseSettings):
     # How long a business has to answer a C2B validation request (M-Pesa allows about 8 s)
     # before the registration's ResponseType decides.
     c2b_validation_timeout_s: float = 8.0
+    # Initiator APIs (B2C, B2B, balance, status, reversal). `lenient` accepts any well-formed
+    # SecurityCredential without decrypting it, for clients that only ship Safaricom's
+    # certificate; the initiator must still exist, be unlocked and hold the role.
+    initiator_credential_check: Literal["strict", "lenient"] = "strict"
+    operator_password_max_age_days: int = 90
+    operator_lockout_threshold: int = 5
+    # A request still queued this long after it was accepted goes to its QueueTimeOutURL.
+    initiator_queue_timeout_s: float = 30.0
     # Daraja's tokens live an hour; the reply says one second less ("3599").
     access_token_lifetime_s: int = 3600
 

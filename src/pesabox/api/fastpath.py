@@ -20,6 +20,7 @@ import msgspec
 from pesabox.api.body import decode_bytes
 from pesabox.api.handlers import error_reply
 from pesabox.api.idempotency import scoped_key
+from pesabox.api.schemas.b2c import B2cRequest, InitiatorAck
 from pesabox.api.schemas.c2b import (
     RegisterUrlRequest,
     RegisterUrlResponse,
@@ -34,6 +35,7 @@ from pesabox.api.schemas.stk import (
 )
 from pesabox.domain.products import Product
 from pesabox.errors import (
+    B2cInvalidAccessToken,
     C2bInvalidAccessToken,
     C2bResourceNotFound,
     InvalidPayload,
@@ -150,6 +152,38 @@ async def _simulate(platform: Platform, request: FastRequest, version: str) -> t
     return 200, _encoder.encode(reply)
 
 
+async def _initiator_call(
+    platform: Platform, request: FastRequest, *, api: str, version: str
+) -> tuple[int, bytes]:
+    grant = await platform.tokens.authorize(
+        request.header(b"authorization"), product=Product.B2C, invalid_token=B2cInvalidAccessToken
+    )
+    body = decode_bytes(request.content_type, request.body, B2cRequest)
+    submission, credential = body.to_submission(
+        api=api, version=version, https_only=platform.settings.environment == "production"
+    )
+    row = await platform.initiator.submit(submission, app_id=grant.app_id, credential=credential)
+    reply = InitiatorAck(
+        ConversationID=row.conversation_id,
+        OriginatorConversationID=row.originator_conversation_id,
+        ResponseCode="0",
+        ResponseDescription="Accept the service request successfully.",
+    )
+    return 200, _encoder.encode(reply)
+
+
+async def b2c_v1(platform: Platform, request: FastRequest) -> tuple[int, bytes]:
+    return await _initiator_call(platform, request, api="b2c", version="v1")
+
+
+async def b2c_v3(platform: Platform, request: FastRequest) -> tuple[int, bytes]:
+    return await _initiator_call(platform, request, api="b2c", version="v3")
+
+
+async def b2pochi(platform: Platform, request: FastRequest) -> tuple[int, bytes]:
+    return await _initiator_call(platform, request, api="b2pochi", version="v3")
+
+
 async def register_url_v1(platform: Platform, request: FastRequest) -> tuple[int, bytes]:
     return await _register_url(platform, request, "v1")
 
@@ -173,6 +207,9 @@ ENDPOINTS: dict[str, Endpoint] = {
     "/mpesa/c2b/v2/registerurl": register_url_v2,
     "/mpesa/c2b/v1/simulate": simulate_v1,
     "/mpesa/c2b/v2/simulate": simulate_v2,
+    "/mpesa/b2c/v1/paymentrequest": b2c_v1,
+    "/mpesa/b2c/v3/paymentrequest": b2c_v3,
+    "/mpesa/b2pochi/v1/paymentrequest": b2pochi,
 }
 
 

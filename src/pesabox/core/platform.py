@@ -13,6 +13,7 @@ from pesabox.callbacks.worker import CallbackDispatcher
 from pesabox.clock import SystemClock
 from pesabox.core.c2b import C2bService
 from pesabox.core.handset import HandsetService
+from pesabox.core.initiator import InitiatorService
 from pesabox.core.sandbox import SandboxService
 from pesabox.core.stk import StkService
 from pesabox.domain.services.stk_settle import Settlement
@@ -78,6 +79,14 @@ class Platform:
             shortcodes=self.shortcodes,
             on_confirmation=self._deliver_callback,
         )
+        self.initiator = InitiatorService(
+            engine=self.engine,
+            writer=self.writer,
+            ledger=self.ledger,
+            clock=self.clock,
+            settings=settings,
+            on_callback=self._deliver_callback,
+        )
         self.handsets = HandsetService(
             engine=self.engine, stk=self.stk, c2b=self.c2b, clock=self.clock
         )
@@ -93,6 +102,7 @@ class Platform:
             await self.dispatcher.start()
             self.stk.deliver_from_here(self.dispatcher.lease_s)
             self.c2b.deliver_from_here(self.dispatcher.lease_s)
+            self.initiator.deliver_from_here(self.dispatcher.lease_s)
         # Every process follows the shared clock and scenario table; only a process that runs
         # the background work also settles requests that fell due.
         self._sweeper = asyncio.create_task(
@@ -121,6 +131,7 @@ class Platform:
                     await task
         await self.stk.drain()
         await self.c2b.stop()
+        await self.initiator.stop()
         await self.dispatcher.stop()
         await self.writer.close()
         self.engine.dispose()
@@ -141,6 +152,7 @@ class Platform:
     async def sweep_once(self, *, grace_s: float = _ORPHAN_GRACE_S) -> int:
         await asyncio.to_thread(self.refresh)
         started = await self.stk.settle_due(grace_s=grace_s)
+        started += await self.initiator.time_out_queued()
         return started + await self.c2b.settle_overdue(grace_s=grace_s)
 
     async def _checkpoint_forever(self) -> None:

@@ -38,3 +38,15 @@ def payment_refused(*, receipt: str, amount_cents: int, payee: str, reason: str)
 def payment_failed(*, amount_cents: int, payee: str, reason: str) -> str:
     """The customer could not pay (wrong PIN, balance, limits)."""
     return f"Failed. M-PESA cannot pay Ksh{shillings(amount_cents)} to {payee}. {reason}."
+
+
+def payout_received(
+    *, receipt: str, amount_cents: int, payer: str, balance_cents: int, now: float
+) -> str:
+    """A business paid the customer (B2C)."""
+    moment = eat_datetime(now)
+    return (
+        f"{receipt} Confirmed. You have received Ksh{shillings(amount_cents)} from {payer} on "
+        f"{moment:%d/%m/%y} at {moment:%I:%M %p}. New M-PESA balance is "
+        f"Ksh{shillings(balance_cents)}."
+    )

@@ -1,0 +1,223 @@
+"""B2C over HTTP: the acknowledgement, the credential check, the payout and its Result at a
+real receiver on loopback, and v3's idempotency."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from pesabox.domain import accounts
+from pesabox.domain.ledger import Purpose, TransferRequest
+from pesabox.sandbox import fixtures
+from pesabox.security.certificates import encrypt_credential
+from pesabox.storage import certificates_store
+from pesabox.storage.db import read_transaction, write_transaction
+from pesabox.storage.ledger_store import LedgerStore
+from pesabox.storage.ledger_verify import verify
+from pesabox.storage.tables import accounts as accounts_table
+from tests.api.conftest import Gateway
+from tests.support import CallbackReceiver, threaded
+
+B2C_SHORTCODE = "600996"
+CUSTOMER = "254708374149"
+V3 = "/mpesa/b2c/v3/paymentrequest"
+
+
+@pytest.fixture
+def receiver() -> Iterator[CallbackReceiver]:
+    with threaded(CallbackReceiver()) as running:
+        yield running
+
+
+def _credential(gateway: Gateway, password: str = fixtures.INITIATOR_PASSWORD) -> str:
+    with write_transaction(gateway.platform.engine) as conn:
+        certificates_store.ensure_certificates(conn, 0.0)
+        certificate = certificates_store.get(conn, "sandbox")
+    assert certificate is not None
+    return encrypt_credential(password, certificate.certificate_pem)
+
+
+def _fund(gateway: Gateway, shortcode: str = B2C_SHORTCODE, shillings: int = 100_000) -> None:
+    with write_transaction(gateway.platform.engine) as conn:
+        LedgerStore().post(
+            conn,
+            [
+                TransferRequest(
+                    f"test:fund:{shortcode}:{shillings}",
+                    accounts.FLOAT.code,
+                    accounts.org_utility(shortcode).code,
+                    shillings * 100,
+                    Purpose.FUNDING,
+                )
+            ],
+            now=0.0,
+        )
+
+
+def _balance(gateway: Gateway, code: str) -> int:
+    with read_transaction(gateway.platform.engine) as conn:
+        return int(
+            conn.execute(
+                select(accounts_table.c.credits_posted - accounts_table.c.debits_posted).where(
+                    accounts_table.c.code == code
+                )
+            ).scalar_one()
+        )
+
+
+def _body(gateway: Gateway, receiver: CallbackReceiver, **overrides: Any) -> dict[str, Any]:
+    base = receiver.url.rsplit("/", 1)[0]
+    body = {
+        "OriginatorConversationID": "600996_Test_1",
+        "InitiatorName": "testapi",
+        "SecurityCredential": _credential(gateway),
+        "CommandID": "BusinessPayment",
+        "Amount": "1000",
+        "PartyA": B2C_SHORTCODE,
+        "PartyB": CUSTOMER,
+        "Remarks": "remarked",
+        "QueueTimeOutURL": f"{base}/b2c/queue",
+        "ResultURL": f"{base}/b2c/result",
+        "Occassion": "ChristmasPay",
+    }
+    body.update(overrides)
+    return body
+
+
+async def _result(receiver: CallbackReceiver, conversation: str) -> dict[str, Any]:
+    for _ in range(500):
+        for payload in receiver.posted_to("/b2c/result"):
+            if payload["Result"]["ConversationID"] == conversation:
+                result: dict[str, Any] = payload["Result"]
+                return result
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"no Result for {conversation}")
+
+
+async def test_b2c_v3_pays_the_customer_and_posts_the_result(
+    gateway: Gateway, receiver: CallbackReceiver
+) -> None:
+    _fund(gateway)
+    wallet = _balance(gateway, f"wallet:{CUSTOMER}")
+    reply = await gateway.client.post(V3, json=_body(gateway, receiver), headers=gateway.bearer)
+    assert reply.status_code == 200, reply.text
+    ack = reply.json()
+    assert ack["OriginatorConversationID"] == "600996_Test_1"
+    assert ack["ConversationID"].startswith("AG_")
+    assert (ack["ResponseCode"], ack["ResponseDescription"]) == (
+        "0",
+        "Accept the service request successfully.",
+    )
+    result = await _result(receiver, ack["ConversationID"])
+    assert (result["ResultType"], result["ResultCode"]) == (0, 0)
+    assert result["ResultDesc"] == "The service request is processed successfully."
+    parameters = {p["Key"]: p["Value"] for p in result["ResultParameters"]["ResultParameter"]}
+    assert parameters["TransactionAmount"] == 1000
+    assert parameters["TransactionReceipt"] == result["TransactionID"]
+    assert parameters["ReceiverPartyPublicName"] == f"{CUSTOMER} - John Doe"
+    assert parameters["B2CRecipientIsRegisteredCustomer"] == "Y"
+    assert set(parameters) == {
+        "TransactionAmount", "TransactionReceipt", "ReceiverPartyPublicName",
+        "TransactionCompletedDateTime", "B2CUtilityAccountAvailableFunds",
+        "B2CWorkingAccountAvailableFunds", "B2CRecipientIsRegisteredCustomer",
+        "B2CChargesPaidAccountAvailableFunds",
+    }  # fmt: skip
+    assert result["ReferenceData"]["ReferenceItem"]["Key"] == "QueueTimeoutURL"
+    assert _balance(gateway, f"wallet:{CUSTOMER}") == wallet + 100_000
+    with read_transaction(gateway.platform.engine) as conn:
+        assert verify(conn) == []
+
+
+async def test_a_v3_replay_pays_once(gateway: Gateway, receiver: CallbackReceiver) -> None:
+    _fund(gateway)
+    wallet = _balance(gateway, f"wallet:{CUSTOMER}")
+    first = await gateway.client.post(V3, json=_body(gateway, receiver), headers=gateway.bearer)
+    # The same request again, with a freshly encrypted credential as a retrying client sends.
+    again = await gateway.client.post(V3, json=_body(gateway, receiver), headers=gateway.bearer)
+    assert first.json() == again.json()
+    await _result(receiver, first.json()["ConversationID"])
+    await asyncio.sleep(0.2)
+    assert _balance(gateway, f"wallet:{CUSTOMER}") == wallet + 100_000
+    other = await gateway.client.post(
+        V3, json=_body(gateway, receiver, Amount="20"), headers=gateway.bearer
+    )
+    assert other.status_code == 500
+    assert other.json()["errorCode"] == "500.002.1001"
+    assert other.json()["errorMessage"] == "Duplicate OriginatorConversationID."
+
+
+@pytest.mark.parametrize(
+    ("overrides", "code"),
+    [
+        ({"SecurityCredential": "x" * 344}, 2001),
+        ({"InitiatorName": "nobody"}, 2001),
+        ({"PartyA": "600000"}, 2028),  # a C2B shortcode cannot pay out
+        ({"PartyB": "254799999999"}, 2040),  # not an M-Pesa customer
+        ({"Amount": "5"}, 2),
+        ({"Amount": "250001"}, 3),
+        ({"Amount": "200000"}, 1),  # more than the Utility account holds
+    ],
+)
+async def test_failures_come_back_in_the_result(
+    gateway: Gateway, receiver: CallbackReceiver, overrides: dict[str, Any], code: int
+) -> None:
+    _fund(gateway)
+    body = _body(gateway, receiver, OriginatorConversationID=f"fail-{code}", **overrides)
+    reply = await gateway.client.post(V3, json=body, headers=gateway.bearer)
+    assert reply.status_code == 200, reply.text
+    result = await _result(receiver, reply.json()["ConversationID"])
+    assert result["ResultCode"] == code
+    assert "ResultParameters" not in result
+    with read_transaction(gateway.platform.engine) as conn:
+        assert verify(conn) == []
+
+
+async def test_a_credential_for_the_other_environment_is_invalid(
+    gateway: Gateway, receiver: CallbackReceiver
+) -> None:
+    with write_transaction(gateway.platform.engine) as conn:
+        certificates_store.ensure_certificates(conn, 0.0)
+        production = certificates_store.get(conn, "production")
+    assert production is not None
+    credential = encrypt_credential(fixtures.INITIATOR_PASSWORD, production.certificate_pem)
+    reply = await gateway.client.post(
+        V3, json=_body(gateway, receiver, SecurityCredential=credential), headers=gateway.bearer
+    )
+    result = await _result(receiver, reply.json()["ConversationID"])
+    assert (result["ResultCode"], result["ResultDesc"]) == (
+        2001,
+        "The initiator information is invalid.",
+    )
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("InitiatorName", ""),
+        ("CommandID", "Salary"),
+        ("Amount", "ten"),
+        ("PartyA", "12"),
+        ("PartyB", "0708374149"),
+        ("Remarks", "x"),
+        ("ResultURL", "not a url"),
+    ],
+)
+async def test_bad_fields_are_refused_at_once(
+    gateway: Gateway, receiver: CallbackReceiver, field: str, value: str
+) -> None:
+    reply = await gateway.client.post(
+        V3, json=_body(gateway, receiver, **{field: value}), headers=gateway.bearer
+    )
+    assert reply.status_code == 400
+    assert reply.json()["errorCode"] == "400.002.02"
+    assert reply.json()["errorMessage"] == f"Bad Request - Invalid {field}"
+
+
+async def test_b2c_token_errors_use_the_b2c_code(gateway: Gateway) -> None:
+    reply = await gateway.client.post(V3, json={}, headers={"Authorization": "Bearer " + "x" * 28})
+    assert reply.status_code == 401
+    assert reply.json()["errorCode"] == "401.002.01"
