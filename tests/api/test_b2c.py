@@ -159,7 +159,6 @@ async def test_a_v3_replay_pays_once(gateway: Gateway, receiver: CallbackReceive
         ({"PartyB": "254799999999"}, 2040),  # not an M-Pesa customer
         ({"Amount": "5"}, 2),
         ({"Amount": "250001"}, 3),
-        ({"Amount": "200000"}, 1),  # more than the Utility account holds
     ],
 )
 async def test_failures_come_back_in_the_result(
@@ -221,3 +220,27 @@ async def test_b2c_token_errors_use_the_b2c_code(gateway: Gateway) -> None:
     reply = await gateway.client.post(V3, json={}, headers={"Authorization": "Bearer " + "x" * 28})
     assert reply.status_code == 401
     assert reply.json()["errorCode"] == "401.002.01"
+
+
+async def test_a_short_utility_account_gives_1(
+    gateway: Gateway, receiver: CallbackReceiver
+) -> None:
+    utility = accounts.org_utility(B2C_SHORTCODE).code
+    with write_transaction(gateway.platform.engine) as conn:
+        ledger = LedgerStore()
+        # Leave KES 50 in the Utility account (the seed funds it generously).
+        drained = ledger.balance_cents(conn, utility) - 5_000
+        ledger.post(
+            conn,
+            [TransferRequest("test:drain", utility, accounts.FLOAT.code, drained, Purpose.FUNDING)],
+            now=0.0,
+        )
+    reply = await gateway.client.post(
+        V3, json=_body(gateway, receiver, Amount="100"), headers=gateway.bearer
+    )
+    result = await _result(receiver, reply.json()["ConversationID"])
+    assert (result["ResultCode"], result["ResultDesc"]) == (
+        1,
+        "The balance is insufficient for the transaction.",
+    )
+    assert _balance(gateway, utility) == 5_000

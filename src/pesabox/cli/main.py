@@ -97,7 +97,10 @@ def _print_credentials(settings: Settings, key: str, secret: str) -> None:
         ("Passkey", fixtures.SANDBOX_PASSKEY),
         ("Test MSISDNs", "254708374149, 254708374150, 254722000000 (PIN 1234)"),
         ("Scenario MSISDNs", "2547110000NN (see `pesabox scenarios`)"),
+        ("C2B PayBills", "600000, 600977, 600999 (validation off until switched on)"),
+        ("B2C shortcode", "600996 (Utility funded with KES 10,000,000)"),
         ("Initiator", f"{fixtures.INITIATOR_NAME} / {fixtures.INITIATOR_PASSWORD}"),
+        ("SecurityCredential", "pesabox credential encrypt --password 'Safaricom999!*!'"),
     )
     typer.echo("pesabox sandbox")
     for label, value in rows:

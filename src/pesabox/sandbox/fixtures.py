@@ -24,6 +24,8 @@ class ShortcodeFixture:
     store_shortcode: str | None = None
     # The API services on the shortcode; C2B and B2C never share one (integration FAQ).
     products: str = "c2b,b2b"
+    # Money already in the Utility account, so a B2C shortcode can pay out at once.
+    utility_shillings: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +73,7 @@ SHORTCODES: tuple[ShortcodeFixture, ...] = (
         "Shortcode 1 (B2C)",
         "customer_bouquet",
         products="b2c,b2b",
+        utility_shillings=10_000_000,
     ),
     ShortcodeFixture("600999", "Safaricom Daraja 999", "paybill", "Shortcode 1", "mgao"),
 )

@@ -99,6 +99,27 @@ def _seed_shortcodes(conn: Connection, ledger: LedgerStore, now: float) -> None:
         else:
             _upgrade_products(conn, fixture)
         ledger.ensure_accounts(conn, accounts.org_accounts(fixture.shortcode), now)
+        if fixture.utility_shillings:
+            _fund_utility(conn, ledger, fixture, now=now)
+
+
+def _fund_utility(
+    conn: Connection, ledger: LedgerStore, fixture: fixtures.ShortcodeFixture, *, now: float
+) -> None:
+    # A fixed id, so seeding twice funds once.
+    ledger.post(
+        conn,
+        [
+            TransferRequest(
+                f"seed:funding:utility:{fixture.shortcode}",
+                accounts.FLOAT.code,
+                accounts.org_utility(fixture.shortcode).code,
+                shillings_to_cents(fixture.utility_shillings),
+                Purpose.FUNDING,
+            )
+        ],
+        now=now,
+    )
 
 
 def _upgrade_products(conn: Connection, fixture: fixtures.ShortcodeFixture) -> None:
