@@ -27,6 +27,7 @@ from pesabox.api.schemas.c2b import (
     SimulateRequest,
     SimulateResponse,
 )
+from pesabox.api.schemas.reversal import ReversalRequest
 from pesabox.api.schemas.stk import (
     StkPushRequest,
     StkPushResponse,
@@ -38,6 +39,7 @@ from pesabox.errors import (
     B2cInvalidAccessToken,
     C2bInvalidAccessToken,
     C2bResourceNotFound,
+    InvalidAccessToken,
     InvalidPayload,
     MethodNotAllowed,
     PesaError,
@@ -184,6 +186,25 @@ async def b2pochi(platform: Platform, request: FastRequest) -> tuple[int, bytes]
     return await _initiator_call(platform, request, api="b2pochi", version="v3")
 
 
+async def reversal(platform: Platform, request: FastRequest) -> tuple[int, bytes]:
+    # Reversal's token errors are the STK family's (§18: 404.001.03), not B2C's.
+    grant = await platform.tokens.authorize(
+        request.header(b"authorization"), product=Product.REVERSAL, invalid_token=InvalidAccessToken
+    )
+    body = decode_bytes(request.content_type, request.body, ReversalRequest)
+    submission, credential = body.to_submission(
+        https_only=platform.settings.environment == "production"
+    )
+    row = await platform.initiator.submit(submission, app_id=grant.app_id, credential=credential)
+    reply = InitiatorAck(
+        ConversationID=row.conversation_id,
+        OriginatorConversationID=row.originator_conversation_id,
+        ResponseCode="0",
+        ResponseDescription="Accept the service request successfully.",
+    )
+    return 200, _encoder.encode(reply)
+
+
 async def register_url_v1(platform: Platform, request: FastRequest) -> tuple[int, bytes]:
     return await _register_url(platform, request, "v1")
 
@@ -210,6 +231,7 @@ ENDPOINTS: dict[str, Endpoint] = {
     "/mpesa/b2c/v1/paymentrequest": b2c_v1,
     "/mpesa/b2c/v3/paymentrequest": b2c_v3,
     "/mpesa/b2pochi/v1/paymentrequest": b2pochi,
+    "/mpesa/reversal/v1/request": reversal,
 }
 
 

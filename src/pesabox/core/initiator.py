@@ -25,7 +25,7 @@ from pesabox.domain.operators import (
     OperatorRole,
 )
 from pesabox.domain.results import Outcome, queue_timeout_payload, result_payload
-from pesabox.domain.services import b2c_payout
+from pesabox.domain.services import b2c_payout, reversal
 from pesabox.errors import PesaError
 from pesabox.ids import conversation_id, receipt_number
 from pesabox.security.credential_check import CredentialDecryptor, looks_well_formed
@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 ROLES = {
     "b2c": OperatorRole("ORG B2C API initiator"),
     "b2pochi": OperatorRole("ORG B2C API initiator"),
+    "reversal": OperatorRole("Org Reversals Initiator"),
 }
 # What processes each API inside the writer.
 Processor = Callable[[Connection, LedgerStore, InitiatorRequest, float], Outcome]
@@ -52,6 +53,7 @@ PROCESSORS: dict[str, Processor] = {
     "b2pochi": lambda conn, ledger, request, now: b2c_payout.pay_out(
         conn, ledger, request, now=now
     ),
+    "reversal": lambda conn, ledger, request, now: reversal.reverse(conn, ledger, request, now=now),
 }
 RESULT = "result"
 QUEUE_TIMEOUT = "queue_timeout"

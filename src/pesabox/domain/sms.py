@@ -50,3 +50,23 @@ def payout_received(
         f"{moment:%d/%m/%y} at {moment:%I:%M %p}. New M-PESA balance is "
         f"Ksh{shillings(balance_cents)}."
     )
+
+
+def payment_reversed(
+    *,
+    receipt: str,
+    original_receipt: str,
+    amount_cents: int,
+    payee: str,
+    balance_cents: int,
+    now: float,
+) -> str:
+    """The business reversed the customer's payment (Reversal API); `amount_cents` is what
+    came back to the wallet."""
+    moment = eat_datetime(now)
+    return (
+        f"{receipt} Confirmed. Transaction {original_receipt} to {payee} has been reversed. "
+        f"Ksh{shillings(amount_cents)} has been credited to your M-PESA account on "
+        f"{moment:%d/%m/%y} at {moment:%I:%M %p}. New M-PESA balance is "
+        f"Ksh{shillings(balance_cents)}."
+    )
