@@ -11,6 +11,9 @@ Jobs (the `mode` key):
 - `c2b`:     registers the receiver as a shortcode's validation and confirmation URLs, then
   C2B simulates with at most `max_in_flight` payments unconfirmed; counts confirmations per
   second, and validations and confirmations against accepted simulates.
+- `b2c`:     B2C v3 payouts from the B2C shortcode to the bulk customers, with one
+  SecurityCredential for the whole run and at most `max_in_flight` payouts without a
+  Result; counts Results per second by OriginatorConversationID, lost and duplicated ones.
 
 It runs apart from the orchestrator so that the process making requests does nothing else:
 on a 2-core box the client's own CPU cost is part of what limits the numbers. For the same
@@ -44,6 +47,7 @@ from bench.receiver import run_fast
 
 SHORTCODE = "174379"
 C2B_SHORTCODE = "600000"
+B2C_SHORTCODE = "600996"
 PASSKEY = "bfb279f9aa9bdbcf158e97dd71a467cd2e0c893059b10f78e6b72ada1ed2c919"
 # Daraja timestamps are Kenyan local time.
 EAT = timezone(timedelta(hours=3), "EAT")
@@ -1133,11 +1137,231 @@ async def run_c2b(job: dict[str, Any]) -> dict[str, Any]:
     return run.summary(cpu, drain_s, confirmations, validations)
 
 
+class B2cRun:
+    """B2C v3 payouts (`BusinessPayment`, KES 10) whose Results are counted back.
+
+    Each payout gets an OriginatorConversationID of our own (`bench-<n>`), registered as
+    pending *before* it is sent, so a Result that beats its acknowledgement back is still
+    matched. A payout takes one of `max_in_flight` slots when it is sent and gives it back
+    when its Result arrives (or its request fails): that bounds the payouts queued inside
+    the server, so none is pushed past the queue timeout. Throughput is successful Results
+    (ResultCode 0) arriving in the window, per second.
+    """
+
+    def __init__(self, job: dict[str, Any], client: Client, receiver: Client, token: str) -> None:
+        self.job = job
+        self.client = client
+        self.receiver = receiver
+        self.route = Prepared(
+            "POST",
+            f"{job['base_url']}/mpesa/b2c/v3/paymentrequest",
+            {"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        )
+        base = f"{job['receiver_url']}/b2c/{job['bucket']}"
+        id_marker, msisdn_marker = "@@OCID@@", "@@MSISDN@@"
+        doc = {
+            "OriginatorConversationID": id_marker,
+            "InitiatorName": job["initiator"],
+            # One credential for the whole run, as a real client reuses its own.
+            "SecurityCredential": job["security_credential"],
+            "CommandID": "BusinessPayment",
+            "Amount": 10,
+            "PartyA": B2C_SHORTCODE,
+            "PartyB": msisdn_marker,
+            "Remarks": "bench payout",
+            "QueueTimeOutURL": f"{base}/timeout",
+            "ResultURL": f"{base}/result",
+            "Occassion": "bench",
+        }
+        head, rest = orjson.dumps(doc).split(id_marker.encode())
+        middle, tail = rest.split(msisdn_marker.encode())
+        self._parts = (head, middle, tail)
+        self.sequence = 0
+        self.next_index = job["msisdn_first"]
+        self.slots = asyncio.Semaphore(job["max_in_flight"])
+        # OriginatorConversationID -> monotonic send time, for payouts awaiting a Result.
+        self.pending: dict[str, float] = {}
+        # Results for an id we were not waiting for (never sent, failed, or already matched).
+        self.unknown = 0
+        self.accepted = 0
+        self.matched = 0
+        self.accept_latencies: list[float] = []
+        self.e2e_latencies: list[float] = []
+        # (monotonic arrival time, ResultCode) of every first-seen Result.
+        self.arrivals: list[tuple[float, int | None]] = []
+        self.result_codes: Counter[str] = Counter()
+        self.errors: Counter[str] = Counter()
+        self.window_start = time.monotonic() + job["warmup_s"]
+        self.send_deadline = self.window_start + job["duration_s"]
+
+    def _next(self) -> tuple[str, bytes]:
+        self.sequence += 1
+        originator_id = f"bench-{self.sequence}"
+        number = msisdn(self.next_index)
+        self.next_index += 1
+        if self.next_index >= self.job["msisdn_stop"]:
+            self.next_index = self.job["msisdn_first"]
+        head, middle, tail = self._parts
+        return originator_id, head + originator_id.encode() + middle + number.encode() + tail
+
+    def _failed(self, originator_id: str, key: str) -> None:
+        self.errors[key] += 1
+        # Its slot is given back here, unless a Result already came and gave it back.
+        if self.pending.pop(originator_id, None) is not None:
+            self.slots.release()
+
+    async def pay(self) -> None:
+        originator_id, body = self._next()
+        sent = time.monotonic()
+        self.pending[originator_id] = sent
+        try:
+            status, reply = await self.client.send(self.route, body)
+        except RequestFailed as error:
+            self._failed(originator_id, str(error).split(":")[0])
+            return
+        if not accepted(status, reply):
+            self._failed(originator_id, _error_key(status, reply))
+            return
+        self.accepted += 1
+        done = time.monotonic()
+        if self.window_start <= done <= self.send_deadline:
+            self.accept_latencies.append(done - sent)
+
+    async def worker(self) -> None:
+        while True:
+            remaining = self.send_deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            try:
+                await asyncio.wait_for(self.slots.acquire(), remaining)
+            except TimeoutError:
+                return
+            await self.pay()
+
+    def on_results(self, events: list[list[Any]]) -> None:
+        for originator_id, arrived, code in events:
+            self.arrivals.append((arrived, code))
+            self.result_codes[str(code)] += 1
+            sent = self.pending.pop(originator_id, None)
+            if sent is None:
+                self.unknown += 1
+                continue
+            self.matched += 1
+            self.e2e_latencies.append(arrived - sent)
+            self.slots.release()
+
+    async def poll_results(self, stop: asyncio.Event) -> None:
+        """Follow the receiver's first-seen Results until `stop` and none are new."""
+        url = f"{self.job['receiver_url']}/events/{self.job['bucket']}"
+        cursor = 0
+        while True:
+            stopping = stop.is_set()
+            status, body = await self.receiver.send(Prepared("GET", f"{url}?after={cursor}", {}))
+            if status != 200:
+                raise RuntimeError(f"receiver /events answered HTTP {status}")
+            events = orjson.loads(body)
+            cursor += len(events)
+            self.on_results(events)
+            if not events:
+                if stopping:
+                    return
+                await asyncio.sleep(self.job["poll_interval_s"])
+
+    async def sample_window(self, probe: CpuProbe) -> dict[str, float]:
+        await asyncio.sleep(max(0.0, self.window_start - time.monotonic()))
+        probe.begin()
+        await asyncio.sleep(max(0.0, self.send_deadline - time.monotonic()))
+        return probe.end()
+
+    async def drain(self) -> float:
+        """After sending stops, wait (bounded) for the Results still outstanding."""
+        started = time.monotonic()
+        deadline = started + self.job["drain_s"]
+        while self.pending and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        return time.monotonic() - started
+
+    async def stats(self, bucket: str) -> dict[str, Any]:
+        status, body = await self.receiver.send(
+            Prepared("GET", f"{self.job['receiver_url']}/stats/{bucket}", {})
+        )
+        if status != 200:
+            raise RuntimeError(f"receiver /stats answered HTTP {status}")
+        return dict(orjson.loads(body))
+
+    def summary(
+        self,
+        cpu: dict[str, float],
+        drain_s: float,
+        results: dict[str, Any],
+        timeouts: dict[str, Any],
+    ) -> dict[str, Any]:
+        job = self.job
+        window = job["duration_s"]
+        in_window = [
+            code for at, code in self.arrivals if self.window_start <= at < self.send_deadline
+        ]
+        # A completed payout is a Result saying it succeeded; other codes are failures.
+        completed = sum(1 for code in in_window if code == 0)
+        return {
+            "concurrency": job["concurrency"],
+            "max_in_flight": job["max_in_flight"],
+            "pool": job["msisdn_stop"] - job["msisdn_first"],
+            "warmup_s": job["warmup_s"],
+            "window_s": window,
+            "sent": self.sequence,
+            "accepted": self.accepted,
+            "accepted_per_s_in_window": round(len(self.accept_latencies) / window, 1),
+            "results_in_window": len(in_window),
+            "completed_in_window": completed,
+            "completed_per_s": round(completed / window, 1),
+            "results_unique": results["unique"],
+            "matched": self.matched,
+            # Accepted payouts with no Result by the end of the drain.
+            "lost": len(self.pending),
+            "duplicates": results["duplicates"],
+            "unknown_results": self.unknown,
+            "malformed_results": results["malformed"],
+            "queue_timeouts": timeouts["received"],
+            "result_codes": dict(self.result_codes),
+            "drain_s": round(drain_s, 3),
+            "payout_errors": dict(self.errors),
+            "accept_latency": latency_summary(self.accept_latencies),
+            "e2e_latency": latency_summary(self.e2e_latencies),
+            "cpu_s": cpu,
+        }
+
+
+async def run_b2c(job: dict[str, Any]) -> dict[str, Any]:
+    probe = CpuProbe(job.get("server_pid"), job.get("receiver_pid"))
+    token = await get_token(job)
+    async with (
+        client_for(job, job["base_url"], job["concurrency"]) as client,
+        client_for(job, job["receiver_url"], 2) as receiver,
+    ):
+        await client.warm(job["concurrency"])
+        run = B2cRun(job, client, receiver, token)
+        stop_polling = asyncio.Event()
+        poller = asyncio.create_task(run.poll_results(stop_polling))
+        sampler = asyncio.create_task(run.sample_window(probe))
+        await asyncio.gather(*(run.worker() for _ in range(job["concurrency"])))
+        cpu = await sampler
+        drain_s = await run.drain()
+        # Give late duplicates a moment to land before the final count.
+        await asyncio.sleep(job["settle_s"])
+        stop_polling.set()
+        await poller
+        results = await run.stats(job["bucket"])
+        timeouts = await run.stats(f"{job['bucket']}.timeout")
+    return run.summary(cpu, drain_s, results, timeouts)
+
+
 JOBS: dict[str, Callable[[dict[str, Any]], Coroutine[Any, Any, dict[str, Any]]]] = {
     "healthz": run_healthz,
     "accept": run_accept,
     "e2e": run_e2e,
     "c2b": run_c2b,
+    "b2c": run_b2c,
 }
 
 

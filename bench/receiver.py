@@ -13,6 +13,14 @@ It is also the business of a C2B payment, counted by TransID:
 - `POST /c2b/<bucket>/confirm`: the confirmation, counted in `<bucket>` (its "result code" is
   0: a confirmation is only sent for a completed payment).
 
+And the business paying out by B2C, whose Results are counted by OriginatorConversationID
+(the caller's own id, so the load generator knows it before the request goes out):
+
+- `POST /b2c/<bucket>/result`: the Result at the ResultURL, counted in `<bucket>` with its
+  ResultCode;
+- `POST /b2c/<bucket>/timeout`: the QueueTimeOutURL's payload, counted in `<bucket>.timeout`
+  (a payout that waited too long in the queue: in a benchmark, a failure).
+
 Run it as its own process (`python -m bench.receiver --port 0`): it prints `READY <port>` on
 stdout once it listens. The load generator reads what arrived from
 
@@ -45,6 +53,7 @@ ACCEPTED_BODY = orjson.dumps({"ResultCode": 0, "ResultDesc": "Accepted"})
 # Daraja's validation answer carries ResultCode as a string; "0" accepts the payment.
 VALIDATION_ACCEPTED_BODY = orjson.dumps({"ResultCode": "0", "ResultDesc": "Accepted"})
 VALIDATION_SUFFIX = ".validate"
+TIMEOUT_SUFFIX = ".timeout"
 # Enough events per poll to keep up with thousands of callbacks/s at a 10 ms poll interval,
 # while keeping one response small.
 MAX_EVENTS_PER_POLL = 20_000
@@ -138,6 +147,19 @@ def parse_c2b(body: bytes) -> str | None:
     return trans_id if isinstance(trans_id, str) and trans_id else None
 
 
+def parse_b2c_result(body: bytes) -> tuple[str, int | None] | None:
+    """(OriginatorConversationID, ResultCode) of a B2C Result or queue-timeout body, or None."""
+    try:
+        result = orjson.loads(body)["Result"]
+        originator_id = result["OriginatorConversationID"]
+    except (orjson.JSONDecodeError, KeyError, TypeError):
+        return None
+    if not isinstance(originator_id, str) or not originator_id:
+        return None
+    code = result.get("ResultCode")
+    return originator_id, code if isinstance(code, int) else None
+
+
 TALLY = web.AppKey("tally", CallbackTally)
 
 
@@ -147,6 +169,8 @@ def make_app(tally: CallbackTally | None = None) -> web.Application:
     app.router.add_post("/cb/{bucket}", _callback)
     app.router.add_post("/c2b/{bucket}/validate", _c2b_validation)
     app.router.add_post("/c2b/{bucket}/confirm", _c2b_confirmation)
+    app.router.add_post("/b2c/{bucket}/result", _b2c_result)
+    app.router.add_post("/b2c/{bucket}/timeout", _b2c_timeout)
     app.router.add_get("/stats/{bucket}", _stats)
     app.router.add_get("/events/{bucket}", _events)
     app.router.add_get("/healthz", _healthz)
@@ -183,6 +207,26 @@ async def _c2b_validation(request: web.Request) -> web.Response:
 
 async def _c2b_confirmation(request: web.Request) -> web.Response:
     _record_c2b(request, request.match_info["bucket"], await request.read())
+    return web.Response(body=ACCEPTED_BODY, content_type="application/json")
+
+
+def _record_b2c(request: web.Request, name: str, body: bytes) -> None:
+    tally = request.app[TALLY]
+    parsed = parse_b2c_result(body)
+    if parsed is None:
+        tally.record_malformed(name)
+    else:
+        tally.record(name, parsed[0], parsed[1], time.monotonic())
+
+
+async def _b2c_result(request: web.Request) -> web.Response:
+    _record_b2c(request, request.match_info["bucket"], await request.read())
+    return web.Response(body=ACCEPTED_BODY, content_type="application/json")
+
+
+async def _b2c_timeout(request: web.Request) -> web.Response:
+    name = request.match_info["bucket"] + TIMEOUT_SUFFIX
+    _record_b2c(request, name, await request.read())
     return web.Response(body=ACCEPTED_BODY, content_type="application/json")
 
 

@@ -9,7 +9,9 @@ B. STK push accept path (customer never answers): closed-loop max rate, then lat
 C. end to end (customer answers at once): payments completed per second as seen by the
    merchant's callback receiver, with lost and duplicated callbacks counted;
 D. C2B with validation on: customer payments whose validation request the receiver answers
-   and whose confirmation it receives, per second, with lost and duplicated ones counted.
+   and whose confirmation it receives, per second, with lost and duplicated ones counted;
+E. B2C: payouts from the B2C shortcode to customers, per second from request to Result
+   received, with lost and duplicated Results counted.
 
 Every child process runs in its own session and is killed on exit, error or Ctrl-C; every wait
 is bounded. The result goes to bench/results/latest.json.
@@ -53,8 +55,14 @@ TARGETS = {
     "pushes_per_healthz": 0.25,
     "c2b_payments_per_s": 500.0,
     "c2b_per_e2e": 0.5,
+    "b2c_payouts_per_s": 800.0,
+    "b2c_per_e2e": 0.6,
 }
 C2B_SHORTCODE = "600000"
+# The sandbox's seeded initiator and its published password (README): phase E encrypts it
+# once, with the certificate in its database copy, and sends that one credential throughout.
+B2C_INITIATOR = "testapi"
+B2C_INITIATOR_PASSWORD = "Safaricom999!*!"
 
 
 @dataclass(frozen=True)
@@ -85,6 +93,10 @@ class Profile:
     c2b_max_in_flight: int
     c2b_warmup_s: float
     c2b_duration_s: float
+    b2c_concurrency: int
+    b2c_max_in_flight: int
+    b2c_warmup_s: float
+    b2c_duration_s: float
 
 
 FULL = Profile(
@@ -111,6 +123,10 @@ FULL = Profile(
     c2b_max_in_flight=1024,
     c2b_warmup_s=2.0,
     c2b_duration_s=10.0,
+    b2c_concurrency=128,
+    b2c_max_in_flight=1024,
+    b2c_warmup_s=2.0,
+    b2c_duration_s=10.0,
 )
 
 QUICK = Profile(
@@ -137,6 +153,10 @@ QUICK = Profile(
     c2b_max_in_flight=1024,
     c2b_warmup_s=1.0,
     c2b_duration_s=4.0,
+    b2c_concurrency=128,
+    b2c_max_in_flight=1024,
+    b2c_warmup_s=1.0,
+    b2c_duration_s=4.0,
 )
 
 
@@ -269,11 +289,12 @@ def copy_sqlite(source: Path, target: Path) -> None:
 def prepare_database(
     cli: str, base_env: dict[str, str], workdir: Path, customers: int
 ) -> dict[str, Any]:
-    """Migrate, seed and create an app in a fresh SQLite file; copy it for phases C and D.
+    """Migrate, seed and create an app in a fresh SQLite file; copy it for phases C, D and E.
 
-    Phases C and D get their own copies so that phase B's thousands of still-pending prompts
-    (the customer there never answers) can neither expire into their callbacks nor hold
-    locks; D's copy has C2B validation switched on for its shortcode.
+    Phases C, D and E get their own copies so that phase B's thousands of still-pending
+    prompts (the customer there never answers) can neither expire into their callbacks nor
+    hold locks; D's copy has C2B validation switched on for its shortcode, and E's has the
+    initiator certificates made, with the SecurityCredential phase E sends.
     """
     db_accept = workdir / "accept.db"
     env = {**base_env, "PESABOX_DATABASE_URL": sqlite_url(db_accept)}
@@ -305,10 +326,37 @@ def prepare_database(
         env,
         timeout_s=60,
     )
+    db_b2c = workdir / "b2c.db"
+    copy_sqlite(db_accept, db_b2c)
+    # Makes the certificates in E's copy on first use (before its server starts), then
+    # encrypts the initiator's password with the sandbox one, as `make run` tells users to.
+    credential = (
+        run_cli(
+            cli,
+            [
+                "credential",
+                "encrypt",
+                "--password",
+                B2C_INITIATOR_PASSWORD,
+                "--environment",
+                "sandbox",
+                "--database-url",
+                sqlite_url(db_b2c),
+            ],
+            env,
+            timeout_s=120,
+        )
+        .strip()
+        .splitlines()
+    )
+    if not credential or len(credential[-1]) < 300:
+        raise BenchError(f"`pesabox credential encrypt` gave no credential: {credential!r}")
     return {
         "accept_db": db_accept,
         "e2e_db": db_e2e,
         "c2b_db": db_c2b,
+        "b2c_db": db_b2c,
+        "security_credential": credential[-1],
         "consumer_key": app["consumer_key"],
         "consumer_secret": app["consumer_secret"],
         "timings": timings,
@@ -617,6 +665,40 @@ def phase_c2b(ctx: Context) -> dict[str, Any]:
     return result
 
 
+def phase_b2c(ctx: Context) -> dict[str, Any]:
+    p = ctx.profile
+    with server_for(ctx, "phase-e", ctx.db["b2c_db"], delay_s=0) as server:
+        job = {
+            "mode": "b2c",
+            "client": ctx.client,
+            "base_url": server.base_url,
+            "server_pid": server.proc.pid,
+            "receiver_pid": ctx.receiver_pid,
+            "receiver_url": ctx.receiver_url,
+            "bucket": "payout",
+            "consumer_key": ctx.db["consumer_key"],
+            "consumer_secret": ctx.db["consumer_secret"],
+            "initiator": B2C_INITIATOR,
+            "security_credential": ctx.db["security_credential"],
+            "concurrency": p.b2c_concurrency,
+            "max_in_flight": p.b2c_max_in_flight,
+            "warmup_s": p.b2c_warmup_s,
+            "duration_s": p.b2c_duration_s,
+            "drain_s": p.e2e_drain_s,
+            "settle_s": p.e2e_settle_s,
+            "poll_interval_s": p.e2e_poll_interval_s,
+            # Its own database copy: the same customers as C and D, paid from 600996.
+            "msisdn_first": ctx.db["customers"] - p.e2e_pool,
+            "msisdn_stop": ctx.db["customers"],
+        }
+        timeout = p.b2c_warmup_s + p.b2c_duration_s + p.e2e_drain_s + p.e2e_settle_s + 120
+        result = run_loadgen(ctx.children, ctx.env, job, timeout, ctx.log)
+        result["server_start_s"] = server.started_s
+        result["server_idle_cpu_share"] = server.idle_cpu_share
+    result["server_log"] = log_problems(server.log_path)
+    return result
+
+
 # ---------------------------------------------------------------------------------------------
 # Report
 
@@ -630,6 +712,7 @@ def per_request_us(cpu_s: float | None, requests: float) -> float | None:
 def summarise(results: dict[str, Any]) -> dict[str, Any]:
     """The headline numbers, ratios and target verdicts."""
     a, b, c, d = results["healthz"], results["accept"], results["e2e"], results["c2b"]
+    e = results["b2c"]
     healthz = a["rate_per_s"]
     pushes = b["closed"]["rate_per_s"]
     opened = b["open"]
@@ -643,6 +726,16 @@ def summarise(results: dict[str, Any]) -> dict[str, Any]:
         and d["unknown_confirmations"] == 0
         # Every confirmed payment was validated first: validation really was on.
         and d["validations_unique"] == d["confirmations_unique"] == d["accepted"]
+    )
+    b2c = e["completed_per_s"]
+    b2c_clean = (
+        e["lost"] == 0
+        and e["duplicates"] == 0
+        and e["unknown_results"] == 0
+        and e["queue_timeouts"] == 0
+        # Every accepted payout got exactly one Result, and a successful one.
+        and e["results_unique"] == e["matched"] == e["accepted"]
+        and e["result_codes"] == {"0": e["accepted"]}
     )
     figures = {
         "healthz_per_s": healthz,
@@ -665,6 +758,13 @@ def summarise(results: dict[str, Any]) -> dict[str, Any]:
         "c2b_duplicates": d["confirmation_duplicates"] + d["validation_duplicates"],
         "c2b_per_e2e": round(c2b / completed, 3) if completed else None,
         "c2b_per_healthz": round(c2b / healthz, 3) if healthz else None,
+        "b2c_payouts_per_s": b2c,
+        "b2c_accepted": e["accepted"],
+        "b2c_results_unique": e["results_unique"],
+        "b2c_lost": e["lost"],
+        "b2c_duplicates": e["duplicates"],
+        "b2c_per_e2e": round(b2c / completed, 3) if completed else None,
+        "b2c_per_healthz": round(b2c / healthz, 3) if healthz else None,
         "pushes_per_healthz": round(pushes / healthz, 3) if healthz else None,
         "completed_per_healthz": round(completed / healthz, 3) if healthz else None,
         "server_cpu_us_per_healthz": per_request_us(a["cpu_s"].get("server"), a["ok"]),
@@ -676,6 +776,9 @@ def summarise(results: dict[str, Any]) -> dict[str, Any]:
         ),
         "server_cpu_us_per_c2b_payment": per_request_us(
             d["cpu_s"].get("server"), d["completed_in_window"]
+        ),
+        "server_cpu_us_per_b2c_payout": per_request_us(
+            e["cpu_s"].get("server"), e["completed_in_window"]
         ),
     }
     verdicts = {
@@ -690,6 +793,9 @@ def summarise(results: dict[str, Any]) -> dict[str, Any]:
         "c2b_payments_per_s": c2b >= TARGETS["c2b_payments_per_s"] and c2b_clean,
         "c2b_per_e2e": figures["c2b_per_e2e"] is not None
         and figures["c2b_per_e2e"] >= TARGETS["c2b_per_e2e"],
+        "b2c_payouts_per_s": b2c >= TARGETS["b2c_payouts_per_s"] and b2c_clean,
+        "b2c_per_e2e": figures["b2c_per_e2e"] is not None
+        and figures["b2c_per_e2e"] >= TARGETS["b2c_per_e2e"],
     }
     return {"figures": figures, "targets": TARGETS, "pass": verdicts}
 
@@ -735,7 +841,7 @@ def _open_label(report: dict[str, Any]) -> str:
 
 def print_report(report: dict[str, Any]) -> None:
     r = report["results"]
-    a, b, c, d = r["healthz"], r["accept"], r["e2e"], r["c2b"]
+    a, b, c, d, e = r["healthz"], r["accept"], r["e2e"], r["c2b"], r["b2c"]
     s = report["summary"]
     f = s["figures"]
     opened = b["open"]
@@ -776,6 +882,13 @@ def print_report(report: dict[str, Any]) -> None:
             d["cpu_s"],
             d["completed_in_window"],
         ),
+        _row(
+            f"E B2C payouts c={e['concurrency']} in-flight<={e['max_in_flight']}",
+            f"{_fmt(e['completed_per_s'])} paid/s",
+            e["e2e_latency"],
+            e["cpu_s"],
+            e["completed_in_window"],
+        ),
     ]
     header = ("phase", "throughput", "p50 ms", "p99 ms", "srv µs/op", "gen µs/op", "other")
     widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
@@ -795,7 +908,8 @@ def print_report(report: dict[str, Any]) -> None:
     for row in rows:
         print(line(row))
     print(
-        "  srv/gen µs/op: CPU of the server tree / load generator per request (C: per payment);"
+        "  srv/gen µs/op: CPU of the server tree / load generator per request (C, D, E: per "
+        "payment);"
         "\n  other: share of the machine used by unrelated processes during the window."
     )
     noisy = [row[0] for row in rows if row[-1].endswith("%") and float(row[-1][:-1]) > 10]
@@ -820,13 +934,21 @@ def print_report(report: dict[str, Any]) -> None:
         f"drain {d['drain_s']}s"
     )
     print(
+        f"E detail: accepted {e['accepted']:,}, Results {e['results_unique']:,}, "
+        f"lost {e['lost']:,}, duplicated {e['duplicates']:,}, unknown "
+        f"{e['unknown_results']:,}, queue timeouts {e['queue_timeouts']:,}, result codes "
+        f"{e['result_codes']}, payout errors {e['payout_errors'] or 'none'}, "
+        f"drain {e['drain_s']}s"
+    )
+    print("  (E latency is payout request sent -> Result received)")
+    print(
         f"B detail: closed errors {b['closed']['errors'] or 'none'}, open errors "
         f"{opened.get('errors') or 'none'}, open dropped {opened.get('dropped', 0)}, "
         f"MSISDNs used {b['msisdns_used']:,}"
     )
     idle = [
         f"{k} {v.get('server_idle_cpu_share', 0):.0%}"
-        for k, v in (("A", a), ("B", b), ("C", c), ("D", d))
+        for k, v in (("A", a), ("B", b), ("C", c), ("D", d), ("E", e))
     ]
     print(f"Server CPU when idle, before load (share of one core): {', '.join(idle)}")
     setup = report["setup"]
@@ -839,7 +961,9 @@ def print_report(report: dict[str, Any]) -> None:
         f"ratios: pushes/healthz = {_fmt(f['pushes_per_healthz'], 3)}, "
         f"completed/healthz = {_fmt(f['completed_per_healthz'], 3)}, "
         f"C2B/end-to-end = {_fmt(f['c2b_per_e2e'], 3)}, "
-        f"C2B/healthz = {_fmt(f['c2b_per_healthz'], 3)}"
+        f"C2B/healthz = {_fmt(f['c2b_per_healthz'], 3)},\n        "
+        f"B2C/end-to-end = {_fmt(f['b2c_per_e2e'], 3)}, "
+        f"B2C/healthz = {_fmt(f['b2c_per_healthz'], 3)}"
     )
     print()
     verdict = s["pass"]
@@ -881,6 +1005,18 @@ def print_report(report: dict[str, Any]) -> None:
             ">= 0.5",
             verdict["c2b_per_e2e"],
         ),
+        (
+            "B2C payouts/s, 0 lost, 0 dup",
+            f"{_fmt(f['b2c_payouts_per_s'])} ({f['b2c_lost']} lost, {f['b2c_duplicates']} dup)",
+            ">= 800",
+            verdict["b2c_payouts_per_s"],
+        ),
+        (
+            "B2C / end-to-end STK",
+            _fmt(f["b2c_per_e2e"], 3),
+            ">= 0.6",
+            verdict["b2c_per_e2e"],
+        ),
     ]
     name_w = max(len(c[0]) for c in checks)
     value_w = max(len(c[1]) for c in checks)
@@ -889,7 +1025,7 @@ def print_report(report: dict[str, Any]) -> None:
             f"target  {name.ljust(name_w)}  {value.rjust(value_w)}  {target:>9}  "
             f"{'PASS' if ok else 'MISS'}"
         )
-    phases = (("A", a), ("B", b), ("C", c), ("D", d))
+    phases = (("A", a), ("B", b), ("C", c), ("D", d), ("E", e))
     problems = {k: v["server_log"]["count"] for k, v in phases}
     if any(problems.values()):
         print(f"\nserver log lines that look like errors, per phase: {problems}")
@@ -996,7 +1132,9 @@ def benchmark(args: argparse.Namespace, children: Children, workdir: Path) -> di
 
     print(f"setup: migrate + seed {profile.customers:,} customers ...", flush=True)
     db = prepare_database(cli, env, workdir, profile.customers)
-    report["setup"] = {k: v for k, v in db.items() if k not in ("consumer_secret",)}
+    report["setup"] = {
+        k: v for k, v in db.items() if k not in ("consumer_secret", "security_credential")
+    }
     print(f"setup: seeded in {db['timings']['seed_s']:.1f}s", flush=True)
 
     with open(workdir / "helpers.log", "wb") as log:
@@ -1030,6 +1168,9 @@ def benchmark(args: argparse.Namespace, children: Children, workdir: Path) -> di
         print("phase D: C2B with validation ...", flush=True)
         results["c2b"] = phase_c2b(ctx)
         print(f"phase D: {results['c2b']['completed_per_s']:,.0f} paid/s", flush=True)
+        print("phase E: B2C payouts ...", flush=True)
+        results["b2c"] = phase_b2c(ctx)
+        print(f"phase E: {results['b2c']['completed_per_s']:,.0f} paid/s", flush=True)
     report["results"] = results
     report["machine_before_phases"] = ctx.quiet
     report["summary"] = summarise(results)

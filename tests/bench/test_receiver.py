@@ -15,7 +15,13 @@ import aiohttp
 import orjson
 import pytest
 from aiohttp import web
-from bench.receiver import CallbackTally, make_app, parse_c2b, parse_callback
+from bench.receiver import (
+    CallbackTally,
+    make_app,
+    parse_b2c_result,
+    parse_c2b,
+    parse_callback,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -139,6 +145,81 @@ async def test_c2b_validation_is_accepted_and_counted_apart_from_confirmations(
 @pytest.mark.parametrize("body", [b"", b"[]", b"{}", b'{"TransID": 7}', b'{"TransID": ""}'])
 def test_parse_c2b_rejects_what_has_no_trans_id(body: bytes) -> None:
     assert parse_c2b(body) is None
+
+
+def b2c_result(originator_id: str, result_code: int = 0) -> bytes:
+    return orjson.dumps(
+        {
+            "Result": {
+                "ResultType": 0,
+                "ResultCode": result_code,
+                "ResultDesc": "The service request is processed successfully.",
+                "OriginatorConversationID": originator_id,
+                "ConversationID": f"AG_20261128_{originator_id}",
+                "TransactionID": "TKS0000001",
+                "ResultParameters": {
+                    "ResultParameter": [{"Key": "TransactionAmount", "Value": 10}]
+                },
+                "ReferenceData": {"ReferenceItem": {"Key": "QueueTimeoutURL", "Value": "x"}},
+            }
+        }
+    )
+
+
+async def test_b2c_results_are_counted_by_originator_id_apart_from_queue_timeouts(
+    receiver_url: str,
+) -> None:
+    async with aiohttp.ClientSession() as session:
+        for originator_id, code in [("bench-1", 0), ("bench-2", 2001), ("bench-1", 0)]:
+            async with session.post(
+                f"{receiver_url}/b2c/payout/result", data=b2c_result(originator_id, code)
+            ) as response:
+                assert response.status == 200
+                assert orjson.loads(await response.read()) == {
+                    "ResultCode": 0,
+                    "ResultDesc": "Accepted",
+                }
+        async with session.post(f"{receiver_url}/b2c/payout/result", data=b"{}") as response:
+            assert response.status == 200
+        async with session.post(
+            f"{receiver_url}/b2c/payout/timeout", data=b2c_result("bench-3", 1)
+        ) as response:
+            assert response.status == 200
+        async with session.get(f"{receiver_url}/stats/payout") as response:
+            results = orjson.loads(await response.read())
+        async with session.get(f"{receiver_url}/stats/payout.timeout") as response:
+            timeouts = orjson.loads(await response.read())
+        async with session.get(f"{receiver_url}/events/payout") as response:
+            events = orjson.loads(await response.read())
+
+    assert results["received"] == 4
+    assert results["unique"] == 2
+    assert results["duplicates"] == 1 and results["duplicated_ids"] == 1
+    assert results["malformed"] == 1
+    assert results["result_codes"] == {"0": 1, "2001": 1}
+    # First arrivals only, in order, with their ResultCode; timeouts never count as Results.
+    assert [(event[0], event[2]) for event in events] == [("bench-1", 0), ("bench-2", 2001)]
+    assert timeouts["unique"] == 1 and timeouts["received"] == 1
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"",
+        b"[]",
+        b'{"Result": {}}',
+        b'{"Result": {"OriginatorConversationID": 7}}',
+        b'{"Result": {"OriginatorConversationID": ""}}',
+        b'{"Body": {"stkCallback": {"CheckoutRequestID": "ws_CO_1"}}}',
+    ],
+)
+def test_parse_b2c_result_rejects_what_is_not_a_result(body: bytes) -> None:
+    assert parse_b2c_result(body) is None
+
+
+def test_parse_b2c_result_reads_the_originator_id_and_code() -> None:
+    assert parse_b2c_result(b2c_result("bench-9", 2001)) == ("bench-9", 2001)
+    assert parse_b2c_result(b'{"Result": {"OriginatorConversationID": "x"}}') == ("x", None)
 
 
 def test_tally_reports_first_sighting_only() -> None:
