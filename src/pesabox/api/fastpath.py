@@ -27,6 +27,7 @@ from pesabox.api.schemas.c2b import (
     SimulateRequest,
     SimulateResponse,
 )
+from pesabox.api.schemas.queries import AccountBalanceRequest, TransactionStatusRequest
 from pesabox.api.schemas.reversal import ReversalRequest
 from pesabox.api.schemas.stk import (
     StkPushRequest,
@@ -47,6 +48,7 @@ from pesabox.errors import (
 from pesabox.ids import conversation_id, request_id
 
 if TYPE_CHECKING:
+    from pesabox.core.initiator import Submission
     from pesabox.core.platform import Platform
 
 log = logging.getLogger("pesabox.api")
@@ -205,6 +207,47 @@ async def reversal(platform: Platform, request: FastRequest) -> tuple[int, bytes
     return 200, _encoder.encode(reply)
 
 
+async def _acknowledge(
+    platform: Platform, submission: Submission, *, app_id: int, credential: str
+) -> tuple[int, bytes]:
+    row = await platform.initiator.submit(submission, app_id=app_id, credential=credential)
+    reply = InitiatorAck(
+        ConversationID=row.conversation_id,
+        OriginatorConversationID=row.originator_conversation_id,
+        ResponseCode="0",
+        ResponseDescription="Accept the service request successfully.",
+    )
+    return 200, _encoder.encode(reply)
+
+
+async def account_balance(platform: Platform, request: FastRequest) -> tuple[int, bytes]:
+    # Account Balance's token errors are B2C's (§18: 401.002.01).
+    grant = await platform.tokens.authorize(
+        request.header(b"authorization"),
+        product=Product.ACCOUNT_BALANCE,
+        invalid_token=B2cInvalidAccessToken,
+    )
+    body = decode_bytes(request.content_type, request.body, AccountBalanceRequest)
+    submission, credential = body.to_submission(
+        https_only=platform.settings.environment == "production"
+    )
+    return await _acknowledge(platform, submission, app_id=grant.app_id, credential=credential)
+
+
+async def transaction_status(platform: Platform, request: FastRequest) -> tuple[int, bytes]:
+    # Transaction Status shares C2B's gateway codes (§18: 400.003.01, 400.003.02).
+    grant = await platform.tokens.authorize(
+        request.header(b"authorization"),
+        product=Product.TRANSACTION_STATUS,
+        invalid_token=C2bInvalidAccessToken,
+    )
+    body = decode_bytes(request.content_type, request.body, TransactionStatusRequest)
+    submission, credential = body.to_submission(
+        https_only=platform.settings.environment == "production"
+    )
+    return await _acknowledge(platform, submission, app_id=grant.app_id, credential=credential)
+
+
 async def register_url_v1(platform: Platform, request: FastRequest) -> tuple[int, bytes]:
     return await _register_url(platform, request, "v1")
 
@@ -231,6 +274,8 @@ ENDPOINTS: dict[str, Endpoint] = {
     "/mpesa/b2c/v1/paymentrequest": b2c_v1,
     "/mpesa/b2c/v3/paymentrequest": b2c_v3,
     "/mpesa/b2pochi/v1/paymentrequest": b2pochi,
+    "/mpesa/accountbalance/v1/query": account_balance,
+    "/mpesa/transactionstatus/v1/query": transaction_status,
     "/mpesa/reversal/v1/request": reversal,
 }
 

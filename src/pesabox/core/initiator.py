@@ -26,6 +26,8 @@ from pesabox.domain.operators import (
 )
 from pesabox.domain.results import Outcome, queue_timeout_payload, result_payload
 from pesabox.domain.services import b2c_payout, reversal
+from pesabox.domain.services.account_balance import query as query_balance
+from pesabox.domain.services.transaction_status import query as query_status
 from pesabox.errors import PesaError
 from pesabox.ids import conversation_id, receipt_number
 from pesabox.security.credential_check import CredentialDecryptor, looks_well_formed
@@ -44,11 +46,15 @@ log = logging.getLogger(__name__)
 ROLES = {
     "b2c": OperatorRole("ORG B2C API initiator"),
     "b2pochi": OperatorRole("ORG B2C API initiator"),
+    "balance": OperatorRole("Balance Query ORG API"),
+    "status": OperatorRole("Transaction Status query ORG API"),
     "reversal": OperatorRole("Org Reversals Initiator"),
 }
 # What processes each API inside the writer.
 Processor = Callable[[Connection, LedgerStore, InitiatorRequest, float], Outcome]
 PROCESSORS: dict[str, Processor] = {
+    "balance": lambda conn, ledger, request, now: query_balance(conn, ledger, request, now=now),
+    "status": lambda conn, ledger, request, now: query_status(conn, ledger, request, now=now),
     "b2c": lambda conn, ledger, request, now: b2c_payout.pay_out(conn, ledger, request, now=now),
     "b2pochi": lambda conn, ledger, request, now: b2c_payout.pay_out(
         conn, ledger, request, now=now
@@ -251,6 +257,7 @@ class InitiatorService:
             outcome=outcome,
             originator_conversation_id=row.originator_conversation_id,
             conversation_id=row.conversation_id,
+            occasion=row.occasion,
         )
         return self._enqueue(conn, row, RESULT, row.result_url, payload, now=now)
 

@@ -48,6 +48,18 @@ def _one_or_many(items: list[dict[str, Any]]) -> dict[str, Any] | list[dict[str,
     return items[0] if len(items) == 1 else items
 
 
+def _item(key: str, value: Any) -> dict[str, Any]:
+    # Daraja leaves `Value` out of an item that has none (`{"Key": "TransactionReason"}`).
+    return {"Key": key} if value is None else {"Key": key, "Value": value}
+
+
+def _reference_tail(api: str, occasion: str) -> tuple[str, Any]:
+    # Transaction Status echoes the request's Occasion instead, even in a failed Result (§8).
+    if api == "status":
+        return ("Occasion", occasion or None)
+    return ("QueueTimeoutURL", REFERENCE_URLS.get(api, ""))
+
+
 def result_payload(
     *,
     api: str,
@@ -55,6 +67,7 @@ def result_payload(
     originator_conversation_id: str,
     conversation_id: str,
     result_type: int = 0,
+    occasion: str = "",
 ) -> str:
     result: dict[str, Any] = {
         "ResultType": result_type,
@@ -67,12 +80,10 @@ def result_payload(
     if outcome.parameters:
         result["ResultParameters"] = {
             "ResultParameter": _one_or_many(
-                [{"Key": key, "Value": value} for key, value in outcome.parameters]
+                [_item(key, value) for key, value in outcome.parameters]
             )
         }
-    result["ReferenceData"] = {
-        "ReferenceItem": {"Key": "QueueTimeoutURL", "Value": REFERENCE_URLS.get(api, "")}
-    }
+    result["ReferenceData"] = {"ReferenceItem": _item(*_reference_tail(api, occasion))}
     return orjson.dumps({"Result": result}).decode()
 
 
