@@ -20,6 +20,7 @@ import msgspec
 from pesabox.api.body import decode_bytes
 from pesabox.api.handlers import error_reply
 from pesabox.api.idempotency import scoped_key
+from pesabox.api.schemas.b2b import B2bRequest
 from pesabox.api.schemas.b2c import B2cRequest, InitiatorAck
 from pesabox.api.schemas.c2b import (
     RegisterUrlRequest,
@@ -207,6 +208,33 @@ async def reversal(platform: Platform, request: FastRequest) -> tuple[int, bytes
     return 200, _encoder.encode(reply)
 
 
+async def _b2b_call(platform: Platform, request: FastRequest, *, api: str) -> tuple[int, bytes]:
+    # §18 names no B2B token error; B2B's is its sibling B2C's (401.002.01).
+    grant = await platform.tokens.authorize(
+        request.header(b"authorization"), product=Product.B2B, invalid_token=B2cInvalidAccessToken
+    )
+    body = decode_bytes(request.content_type, request.body, B2bRequest)
+    submission, credential = body.to_submission(
+        api=api, https_only=platform.settings.environment == "production"
+    )
+    row = await platform.initiator.submit(submission, app_id=grant.app_id, credential=credential)
+    reply = InitiatorAck(
+        ConversationID=row.conversation_id,
+        OriginatorConversationID=row.originator_conversation_id,
+        ResponseCode="0",
+        ResponseDescription="Accept the service request successfully.",
+    )
+    return 200, _encoder.encode(reply)
+
+
+async def b2b_payment(platform: Platform, request: FastRequest) -> tuple[int, bytes]:
+    return await _b2b_call(platform, request, api="b2b")
+
+
+async def tax_remittance(platform: Platform, request: FastRequest) -> tuple[int, bytes]:
+    return await _b2b_call(platform, request, api="tax")
+
+
 async def _acknowledge(
     platform: Platform, submission: Submission, *, app_id: int, credential: str
 ) -> tuple[int, bytes]:
@@ -276,6 +304,8 @@ ENDPOINTS: dict[str, Endpoint] = {
     "/mpesa/b2pochi/v1/paymentrequest": b2pochi,
     "/mpesa/accountbalance/v1/query": account_balance,
     "/mpesa/transactionstatus/v1/query": transaction_status,
+    "/mpesa/b2b/v1/paymentrequest": b2b_payment,
+    "/mpesa/b2b/v1/remittax": tax_remittance,
     "/mpesa/reversal/v1/request": reversal,
 }
 

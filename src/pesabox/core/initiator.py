@@ -18,6 +18,7 @@ from typing import Any
 from pesabox.callbacks import leased
 from pesabox.callbacks.queries import ClaimedCallback
 from pesabox.clock import Clock
+from pesabox.domain import b2b
 from pesabox.domain.operators import (
     InitiatorOutcome,
     InitiatorVerdict,
@@ -25,7 +26,7 @@ from pesabox.domain.operators import (
     OperatorRole,
 )
 from pesabox.domain.results import Outcome, queue_timeout_payload, result_payload
-from pesabox.domain.services import b2c_payout, reversal
+from pesabox.domain.services import b2b_transfer, b2c_payout, reversal
 from pesabox.domain.services.account_balance import query as query_balance
 from pesabox.domain.services.transaction_status import query as query_status
 from pesabox.errors import PesaError
@@ -48,6 +49,8 @@ ROLES = {
     "b2pochi": OperatorRole("ORG B2C API initiator"),
     "balance": OperatorRole("Balance Query ORG API"),
     "status": OperatorRole("Transaction Status query ORG API"),
+    "b2b": OperatorRole("Org B2B API Initiator"),
+    "tax": OperatorRole("Org B2B API Initiator"),
     "reversal": OperatorRole("Org Reversals Initiator"),
 }
 # What processes each API inside the writer.
@@ -59,7 +62,16 @@ PROCESSORS: dict[str, Processor] = {
     "b2pochi": lambda conn, ledger, request, now: b2c_payout.pay_out(
         conn, ledger, request, now=now
     ),
+    "b2b": lambda conn, ledger, request, now: b2b_transfer.transfer(conn, ledger, request, now=now),
+    "tax": lambda conn, ledger, request, now: b2b_transfer.remit_tax(
+        conn, ledger, request, now=now
+    ),
     "reversal": lambda conn, ledger, request, now: reversal.reverse(conn, ledger, request, now=now),
+}
+# How an API words a refusal of its initiator (code, description, now); B2C's is the default.
+REFUSALS: dict[str, Callable[[str, str, float], Outcome]] = {
+    "b2b": b2b.refused,
+    "tax": b2b.refused,
 }
 RESULT = "result"
 QUEUE_TIMEOUT = "queue_timeout"
@@ -187,6 +199,9 @@ class InitiatorService:
             now = self._clock.now()
             if verdict.ok:
                 outcome = processor(conn, self._ledger, row, now)
+            elif row.api in REFUSALS:
+                refuse = REFUSALS[row.api]
+                outcome = refuse(str(verdict.result_code), verdict.result_description, now)
             else:
                 # Daraja's failed Results still carry a TransactionID (§6.3).
                 outcome = Outcome(

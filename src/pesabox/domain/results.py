@@ -19,6 +19,8 @@ REFERENCE_URLS = {
     "b2c": "https://internalsandbox.safaricom.co.ke/mpesa/b2cresults/v1/submit",
     "b2pochi": "https://internalsandbox.safaricom.co.ke/mpesa/b2cresults/v1/submit",
     "b2b": "https://internalsandbox.safaricom.co.ke/mpesa/b2bresults/v1/submit",
+    # Tax Remittance rides the B2B path (§13).
+    "tax": "https://internalsandbox.safaricom.co.ke/mpesa/b2bresults/v1/submit",
     "balance": "https://internalsandbox.safaricom.co.ke/mpesa/abresults/v1/submit",
     "status": "https://internalsandbox.safaricom.co.ke/mpesa/tsresults/v1/submit",
     "reversal": "https://internalsandbox.safaricom.co.ke/mpesa/reversalresults/v1/submit",
@@ -33,6 +35,8 @@ class Outcome:
     description: str
     transaction_id: str = ""
     parameters: Sequence[tuple[str, Any]] = field(default_factory=tuple)
+    # ReferenceData items before the QueueTimeoutURL one (B2B's BillReferenceNumber, §7.2).
+    references: Sequence[tuple[str, Any]] = field(default_factory=tuple)
 
     @property
     def ok(self) -> bool:
@@ -83,7 +87,10 @@ def result_payload(
                 [_item(key, value) for key, value in outcome.parameters]
             )
         }
-    result["ReferenceData"] = {"ReferenceItem": _item(*_reference_tail(api, occasion))}
+    references = [*outcome.references, _reference_tail(api, occasion)]
+    result["ReferenceData"] = {
+        "ReferenceItem": _one_or_many([_item(key, value) for key, value in references])
+    }
     return orjson.dumps({"Result": result}).decode()
 
 
