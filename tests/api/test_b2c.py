@@ -14,7 +14,8 @@ from pesabox.domain import accounts
 from pesabox.domain.ledger import Purpose, TransferRequest
 from pesabox.sandbox import fixtures
 from pesabox.security.certificates import encrypt_credential
-from pesabox.storage import certificates_store
+from pesabox.settings import Settings
+from pesabox.storage import certificates_store, operators_store
 from pesabox.storage.db import read_transaction, write_transaction
 from pesabox.storage.ledger_store import LedgerStore
 from pesabox.storage.ledger_verify import verify
@@ -25,6 +26,18 @@ from tests.support import CallbackReceiver, threaded
 B2C_SHORTCODE = "600996"
 CUSTOMER = "254708374149"
 V3 = "/mpesa/b2c/v3/paymentrequest"
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    # A short queue timeout, so the queue-timeout scenario reports in a moment.
+    return Settings(
+        database_url=database_url,
+        poll_interval_s=0.05,
+        callback_backoff_base_s=0.01,
+        callback_backoff_cap_s=0.05,
+        initiator_queue_timeout_s=0.5,
+    )
 
 
 @pytest.fixture
@@ -244,3 +257,86 @@ async def test_a_short_utility_account_gives_1(
         "The balance is insufficient for the transaction.",
     )
     assert _balance(gateway, utility) == 5_000
+
+
+async def test_repeated_wrong_passwords_lock_the_initiator_until_unlocked(
+    gateway: Gateway, receiver: CallbackReceiver
+) -> None:
+    wrong = _credential(gateway, password="Wrong-Password-1")
+    codes = []
+    for n in range(5):
+        body = _body(
+            gateway, receiver, OriginatorConversationID=f"bad-{n}", SecurityCredential=wrong
+        )
+        reply = await gateway.client.post(V3, json=body, headers=gateway.bearer)
+        codes.append((await _result(receiver, reply.json()["ConversationID"]))["ResultCode"])
+    # The fifth failure in a row locks it (PESABOX_OPERATOR_LOCKOUT_THRESHOLD).
+    assert codes == [2001, 2001, 2001, 2001, 8006]
+    right = await gateway.client.post(
+        V3, json=_body(gateway, receiver, OriginatorConversationID="right"), headers=gateway.bearer
+    )
+    locked = await _result(receiver, right.json()["ConversationID"])
+    assert (locked["ResultCode"], locked["ResultDesc"]) == (
+        8006,
+        "The security credential is locked",
+    )
+    with write_transaction(gateway.platform.engine) as conn:
+        assert operators_store.unlock(conn, shortcode=B2C_SHORTCODE, username="testapi")
+    again = await gateway.client.post(
+        V3, json=_body(gateway, receiver, OriginatorConversationID="again"), headers=gateway.bearer
+    )
+    assert (await _result(receiver, again.json()["ConversationID"]))["ResultCode"] == 0
+
+
+async def test_a_credential_made_with_an_expired_certificate_is_accepted(
+    gateway: Gateway, receiver: CallbackReceiver
+) -> None:
+    from datetime import UTC, datetime
+
+    from pesabox.security.certificates import load_private_key, self_signed_certificate_pem
+
+    with write_transaction(gateway.platform.engine) as conn:
+        certificates_store.ensure_certificates(conn, 0.0)
+        stored = certificates_store.get(conn, "sandbox")
+    assert stored is not None
+    # The environment's own key in a certificate that expired years ago (integration FAQ:
+    # the expiry date is never checked).
+    expired = self_signed_certificate_pem(
+        load_private_key(stored.private_key_pem),
+        common_name="expired",
+        not_before=datetime(2014, 1, 1, tzinfo=UTC),
+        not_after=datetime(2016, 1, 1, tzinfo=UTC),
+    )
+    credential = encrypt_credential(fixtures.INITIATOR_PASSWORD, expired)
+    reply = await gateway.client.post(
+        V3, json=_body(gateway, receiver, SecurityCredential=credential), headers=gateway.bearer
+    )
+    assert (await _result(receiver, reply.json()["ConversationID"]))["ResultCode"] == 0
+
+
+async def test_a_request_left_in_the_queue_goes_to_the_queue_timeout_url(
+    gateway: Gateway, receiver: CallbackReceiver
+) -> None:
+    wallet = _balance(gateway, "wallet:254711000005")
+    # 254711000005 is the sandbox's `expire` rule: the request waits past the queue timeout.
+    reply = await gateway.client.post(
+        V3, json=_body(gateway, receiver, PartyB="254711000005"), headers=gateway.bearer
+    )
+    conversation = reply.json()["ConversationID"]
+    for _ in range(300):
+        timeouts = [
+            p["Result"] for p in receiver.posted_to("/b2c/queue")
+            if p["Result"]["ConversationID"] == conversation
+        ]  # fmt: skip
+        if timeouts:
+            break
+        await asyncio.sleep(0.02)
+    (timeout,) = timeouts
+    assert (timeout["ResultType"], timeout["ResultCode"]) == (1, 1037)
+    await asyncio.sleep(0.3)
+    assert [
+        p
+        for p in receiver.posted_to("/b2c/result")
+        if p["Result"]["ConversationID"] == conversation
+    ] == []
+    assert _balance(gateway, "wallet:254711000005") == wallet

@@ -31,6 +31,8 @@ from pesabox.domain.services.account_balance import query as query_balance
 from pesabox.domain.services.transaction_status import query as query_status
 from pesabox.errors import PesaError
 from pesabox.ids import conversation_id, receipt_number
+from pesabox.sandbox.runtime import SandboxRuntime
+from pesabox.sandbox.scenarios import Action
 from pesabox.security.credential_check import CredentialDecryptor, looks_well_formed
 from pesabox.security.initiator_auth import check_initiator
 from pesabox.settings import Settings
@@ -74,7 +76,8 @@ REFUSALS: dict[str, Callable[[str, str, float], Outcome]] = {
     "tax": b2b.refused,
 }
 RESULT = "result"
-QUEUE_TIMEOUT = "queue_timeout"
+# Callback kinds are `<api>_<kind>` in a 16-character column: "reversal_timeout" fits.
+QUEUE_TIMEOUT = "timeout"
 
 
 class DuplicateOriginatorConversationID(PesaError):
@@ -112,10 +115,12 @@ class InitiatorService:
         writer: LedgerWriter,
         ledger: LedgerStore,
         clock: Clock,
+        runtime: SandboxRuntime,
         settings: Settings,
         on_callback: Callable[[ClaimedCallback | None], None],
     ) -> None:
         self._engine = engine
+        self._runtime = runtime
         self._writer = writer
         self._ledger = ledger
         self._clock = clock
@@ -128,6 +133,11 @@ class InitiatorService:
 
     def deliver_from_here(self, lease_s: float) -> None:
         self._lease_s = lease_s
+
+    async def start(self) -> None:
+        """Load the environments' keys once, before the first request needs them (the
+        certificates exist by now: the platform makes them first)."""
+        await asyncio.to_thread(self._credential_decryptor)
 
     async def stop(self) -> None:
         while self._tasks:
@@ -192,6 +202,9 @@ class InitiatorService:
     # --- processing -------------------------------------------------------------------
 
     async def _process(self, row: InitiatorRequest, credential: str) -> None:
+        if self._stays_queued(row):
+            # Left queued on purpose: the queue timeout reports it to the QueueTimeOutURL.
+            return
         verdict = await asyncio.to_thread(self._verify, row, credential)
         processor = PROCESSORS[row.api]
 
@@ -210,6 +223,14 @@ class InitiatorService:
             return self._report(conn, row, outcome, now=now)
 
         self._on_callback(await self._writer.submit(job))
+
+    def _stays_queued(self, row: InitiatorRequest) -> bool:
+        """The sandbox's `expire` rules (254711000005, KES 1019) make a request that pays a
+        customer wait in M-Pesa's queue until it times out, as a slow core would."""
+        if self._settings.environment != "sandbox" or row.party_b is None:
+            return False
+        scenario = self._runtime.match(msisdn=row.party_b, amount_cents=row.amount_cents or 0)
+        return scenario is not None and scenario.action == Action.EXPIRE
 
     def _verify(self, row: InitiatorRequest, credential: str) -> InitiatorVerdict:
         environment = self._settings.environment

@@ -84,6 +84,7 @@ class Platform:
             writer=self.writer,
             ledger=self.ledger,
             clock=self.clock,
+            runtime=self.runtime,
             settings=settings,
             on_callback=self._deliver_callback,
         )
@@ -97,6 +98,7 @@ class Platform:
     async def start(self, *, background: bool) -> None:
         await asyncio.to_thread(self.refresh)
         await self._ensure_certificates()
+        await self.initiator.start()
         await self.c2b.start()
         if background:
             await self.dispatcher.start()

@@ -144,7 +144,11 @@ def load_public_key(certificate_pem_or_der: str | bytes) -> rsa.RSAPublicKey:
 
 
 def load_private_key(private_key_pem: str) -> rsa.RSAPrivateKey:
-    key = serialization.load_pem_private_key(private_key_pem.encode(), password=None)
+    # pesabox made and stored these keys itself: the full RSA consistency check (about 85 ms
+    # a key) would only re-prove that, on every process start.
+    key = serialization.load_pem_private_key(
+        private_key_pem.encode(), password=None, unsafe_skip_rsa_key_validation=True
+    )
     if not isinstance(key, rsa.RSAPrivateKey) or key.key_size != KEY_SIZE_BITS:
         raise ValueError(f"an initiator key must be RSA-{KEY_SIZE_BITS}")
     return key

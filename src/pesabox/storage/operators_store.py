@@ -29,6 +29,7 @@ from pesabox.domain.operators import (
     parse_roles,
 )
 from pesabox.security.credentials import pin_digest
+from pesabox.storage.fastsql import Statement
 from pesabox.storage.parties_store import get_shortcode
 from pesabox.storage.tables import operators, organisations, shortcodes
 
@@ -77,13 +78,31 @@ def _record(row: Any) -> OperatorRecord:
     )
 
 
+# Read on every initiator call (B2C, B2B, ...), so written once for the driver (`fastsql`).
+_OPERATOR = Statement(
+    "SELECT id, shortcode, username, kind, roles, failed_attempts, locked_at, "
+    "password_changed_at, created_at, password_digest FROM operators "
+    "WHERE shortcode = :shortcode AND username = :username"
+)
+
+
 def get_operator(conn: Connection, *, shortcode: str, username: str) -> OperatorRecord | None:
-    row = conn.execute(
-        select(operators).where(
-            operators.c.shortcode == shortcode, operators.c.username == username.strip()
-        )
-    ).first()
-    return _record(row) if row is not None else None
+    row = _OPERATOR.one_or_none(conn, {"shortcode": shortcode, "username": username.strip()})
+    if row is None:
+        return None
+    id_, code, name, kind, roles, failures, locked_at, changed_at, created_at, digest = row
+    return OperatorRecord(
+        id=id_,
+        shortcode=code,
+        username=name,
+        kind=OperatorKind(kind),
+        roles=parse_roles(roles),
+        failed_attempts=failures,
+        locked_at=locked_at,
+        password_changed_at=changed_at,
+        created_at=created_at,
+        password_digest=digest,
+    )
 
 
 def _require_operator(conn: Connection, *, shortcode: str, username: str) -> OperatorRecord:
