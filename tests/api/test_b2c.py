@@ -340,3 +340,26 @@ async def test_a_request_left_in_the_queue_goes_to_the_queue_timeout_url(
         if p["Result"]["ConversationID"] == conversation
     ] == []
     assert _balance(gateway, "wallet:254711000005") == wallet
+
+
+async def test_a_scenario_makes_the_result_fail_before_it_arrives(
+    gateway: Gateway, receiver: CallbackReceiver
+) -> None:
+    from pesabox.storage.tables import callbacks
+
+    # 254711000007: the callback (here the Result) fails 3 times, then arrives.
+    reply = await gateway.client.post(
+        V3, json=_body(gateway, receiver, PartyB="254711000007"), headers=gateway.bearer
+    )
+    conversation = reply.json()["ConversationID"]
+    result = await _result(receiver, conversation)
+    assert result["ResultCode"] == 0
+    for _ in range(100):
+        with read_transaction(gateway.platform.engine) as conn:
+            attempts = conn.execute(
+                select(callbacks.c.attempts).where(callbacks.c.transaction_id == conversation)
+            ).scalar_one()
+        if attempts == 4:
+            break
+        await asyncio.sleep(0.02)
+    assert attempts == 4

@@ -32,7 +32,7 @@ from pesabox.domain.services.transaction_status import query as query_status
 from pesabox.errors import PesaError
 from pesabox.ids import conversation_id, receipt_number
 from pesabox.sandbox.runtime import SandboxRuntime
-from pesabox.sandbox.scenarios import Action
+from pesabox.sandbox.scenarios import Action, Scenario
 from pesabox.security.credential_check import CredentialDecryptor, looks_well_formed
 from pesabox.security.initiator_auth import check_initiator
 from pesabox.settings import Settings
@@ -224,12 +224,25 @@ class InitiatorService:
 
         self._on_callback(await self._writer.submit(job))
 
+    def _scenario(self, row: InitiatorRequest) -> Scenario | None:
+        # Scenarios match a customer (PartyB) and an amount: the payouts' side of the table.
+        if self._settings.environment != "sandbox" or row.party_b is None:
+            return None
+        return self._runtime.match(msisdn=row.party_b, amount_cents=row.amount_cents or 0)
+
+    def _behaviour(self, row: InitiatorRequest) -> leased.CallbackBehaviour:
+        """The scenario's say over the Result (never sent, failing N times, held back)."""
+        scenario = self._scenario(row)
+        if scenario is None:
+            return leased.CallbackBehaviour()
+        return leased.CallbackBehaviour(
+            scenario.callback_mode, scenario.callback_fail_times, scenario.callback_delay_s
+        )
+
     def _stays_queued(self, row: InitiatorRequest) -> bool:
         """The sandbox's `expire` rules (254711000005, KES 1019) make a request that pays a
         customer wait in M-Pesa's queue until it times out, as a slow core would."""
-        if self._settings.environment != "sandbox" or row.party_b is None:
-            return False
-        scenario = self._runtime.match(msisdn=row.party_b, amount_cents=row.amount_cents or 0)
+        scenario = self._scenario(row)
         return scenario is not None and scenario.action == Action.EXPIRE
 
     def _verify(self, row: InitiatorRequest, credential: str) -> InitiatorVerdict:
@@ -307,7 +320,7 @@ class InitiatorService:
             kind=f"{row.api}_{kind}",
             url=url,
             payload=payload,
-            behaviour=leased.CallbackBehaviour(),
+            behaviour=self._behaviour(row),
             max_attempts=self._settings.callback_max_attempts,
             lease_s=self._lease_s,
             now=now,
