@@ -18,13 +18,30 @@ from typing import Any
 import httpx
 import pytest
 from mpesakit import AsyncMpesaClient, MpesaClient
+from mpesakit.account_balance import (
+    AccountBalanceIdentifierType,
+    AccountBalanceResultCallback,
+    AccountBalanceResultCallbackResponse,
+)
 from mpesakit.b2c import B2CCommandIDType
-from mpesakit.b2c.schemas import B2CResultCallback, B2CResultCallbackResponse
+from mpesakit.b2c.schemas import B2CResponse, B2CResultCallback, B2CResultCallbackResponse
 from mpesakit.c2b import C2BValidationRequest, C2BValidationResponse
 from mpesakit.http_client import MpesaAsyncHttpClient, MpesaHttpClient
+from mpesakit.reversal import (
+    ReversalRequest,
+    ReversalResponse,
+    ReversalResultCallback,
+    ReversalResultCallbackResponse,
+)
 from mpesakit.security import generate_security_credential
+from mpesakit.transaction_status import (
+    TransactionStatusIdentifierType,
+    TransactionStatusResultCallback,
+    TransactionStatusResultCallbackResponse,
+)
 from pydantic import ValidationError
 
+from pesabox.sandbox.fixtures import SHORTCODES
 from tests.e2e import (
     CUSTOMER,
     HTTP_TIMEOUT_S,
@@ -239,7 +256,7 @@ def test_sync_client_registers_c2b_urls_and_parses_validation_and_confirmation(
     assert paid.json()["ThirdPartyTransID"] == "KIT-42"
 
 
-# --- Initiator APIs: B2C (and, below, the places for the others) --------------------------
+# --- Initiator APIs: B2C, Account Balance, Transaction Status, Reversal -------------------
 
 B2C_SHORTCODE = 600996
 # The sandbox initiator and its published password (README, `make run`).
@@ -274,6 +291,55 @@ def daraja_result_as_mpesakit_expects(payload: dict[str, Any]) -> dict[str, Any]
     return {**payload, "Result": result}
 
 
+def wait_for_result(receiver: CallbackReceiver, path: str, conversation_id: str) -> dict[str, Any]:
+    """The one Result for this ConversationID POSTed to `path`, waiting for it if need be."""
+
+    def conversation(item: Received) -> object:
+        try:
+            return item.json()["Result"]["ConversationID"]
+        except (ValueError, KeyError, TypeError):
+            return None
+
+    def mine(items: list[Received]) -> list[Received]:
+        return [r for r in items if r.path == path and conversation(r) == conversation_id]
+
+    receiver.wait_until(
+        lambda items: bool(mine(items)),
+        timeout_s=CALLBACK_TIMEOUT_S,
+        what=f"the Result for {conversation_id} at {path}",
+    )
+    [found] = mine(receiver.received)
+    payload: dict[str, Any] = found.json()
+    return payload
+
+
+def kit_b2c_payout(
+    client: MpesaClient, credential: str, receiver: CallbackReceiver, amount: int
+) -> tuple[B2CResponse, str, dict[str, Any]]:
+    """A B2C v3 payout through `client.b2c.send_payment`: its acknowledgement, the
+    OriginatorConversationID it was sent with, and the Result as it arrived on loopback."""
+    originator_id = f"kit-b2c-{uuid.uuid4().hex[:12]}"
+    started = time.monotonic()
+    acked = client.b2c.send_payment(
+        originator_conversation_id=originator_id,
+        initiator_name=INITIATOR,
+        security_credential=credential,
+        command_id=B2CCommandIDType.BusinessPayment,
+        amount=amount,
+        party_a=str(B2C_SHORTCODE),
+        party_b=CUSTOMER,
+        remarks="conformance payout",
+        queue_timeout_url=receiver.url(KIT_B2C_TIMEOUT),
+        result_url=receiver.url(KIT_B2C_RESULT),
+        occasion="kit",
+    )
+    timed(started, "OAuth and B2C v3 payment request")
+    assert acked.ConversationID is not None
+    payload = wait_for_result(receiver, KIT_B2C_RESULT, acked.ConversationID)
+    assert receiver.on(KIT_B2C_TIMEOUT) == []
+    return acked, originator_id, payload
+
+
 def test_sync_client_pays_out_b2c_v3_with_its_own_credential(
     target: PesaboxServer, receiver: CallbackReceiver, tmp_path: Path
 ) -> None:
@@ -284,34 +350,12 @@ def test_sync_client_pays_out_b2c_v3_with_its_own_credential(
     client = MpesaClient(
         target.sandbox.consumer_key, target.sandbox.consumer_secret, environment="sandbox"
     )
-    originator_id = f"kit-b2c-{uuid.uuid4().hex[:12]}"
-    started = time.monotonic()
-    acked = client.b2c.send_payment(
-        originator_conversation_id=originator_id,
-        initiator_name=INITIATOR,
-        security_credential=credential,
-        command_id=B2CCommandIDType.BusinessPayment,
-        amount=150,
-        party_a=str(B2C_SHORTCODE),
-        party_b=CUSTOMER,
-        remarks="conformance payout",
-        queue_timeout_url=receiver.url(KIT_B2C_TIMEOUT),
-        result_url=receiver.url(KIT_B2C_RESULT),
-        occasion="kit",
-    )
-    timed(started, "OAuth and B2C v3 payment request")
+    acked, originator_id, payload = kit_b2c_payout(client, credential, receiver, 150)
     assert acked.is_successful()
     assert acked.OriginatorConversationID == originator_id
     assert acked.ConversationID is not None and acked.ConversationID.startswith("AG_")
     assert acked.ResponseDescription == "Accept the service request successfully."
-
-    def resulted(items: list[Received]) -> bool:
-        return any(r.path == KIT_B2C_RESULT for r in items)
-
-    receiver.wait_until(resulted, timeout_s=CALLBACK_TIMEOUT_S, what="the B2C Result")
-    [received] = receiver.on(KIT_B2C_RESULT)
-    assert receiver.on(KIT_B2C_TIMEOUT) == []
-    payload = received.json()
+    assert len(receiver.on(KIT_B2C_RESULT)) == 1
     # The wire shape is Daraja's, which mpesakit's model does not read as it stands.
     assert isinstance(payload["Result"]["ResultParameters"]["ResultParameter"], list)
     with pytest.raises(ValidationError):
@@ -340,7 +384,304 @@ def test_sync_client_pays_out_b2c_v3_with_its_own_credential(
     assert B2CResultCallbackResponse().ResultCode == 0
 
 
-# Account Balance, Transaction Status and Reversal through mpesakit (`client.balance`,
-# `client.transactions`, `client.reversal`) belong here, each with a credential from
-# `kit_credential` and its Result received on loopback. Their APIs are being built now;
-# their conformance tests come with them.
+def parameters(items: list[Any]) -> dict[str, Any]:
+    """Key/Value items (dicts or mpesakit's models) as a dict; an item without a Value maps
+    to None."""
+    pairs = (item if isinstance(item, dict) else item.model_dump() for item in items)
+    return {pair["Key"]: pair.get("Value") for pair in pairs}
+
+
+# --- Account Balance ------------------------------------------------------------------------
+
+KIT_BALANCE_RESULT = "/kit-balance/result"
+KIT_BALANCE_TIMEOUT = "/kit-balance/timeout"
+B2C_FUNDED_SHILLINGS = next(
+    fixture.utility_shillings for fixture in SHORTCODES if fixture.shortcode == str(B2C_SHORTCODE)
+)
+
+
+def daraja_balance_as_mpesakit_expects(payload: dict[str, Any]) -> dict[str, Any]:
+    """mpesakit's `AccountBalanceResultMetadata` swaps Daraja's two names (daraja-api.md §9):
+    it reads `ResultParameter.ResultParameters[...]` where Daraja sends
+    `ResultParameters.ResultParameter[...]`. Rename the container, nothing else."""
+    result = dict(payload["Result"])
+    items = result.pop("ResultParameters")["ResultParameter"]
+    result["ResultParameter"] = {"ResultParameters": items}
+    return {**payload, "Result": result}
+
+
+def test_sync_client_queries_account_balance_with_its_own_credential(
+    target: PesaboxServer, receiver: CallbackReceiver, tmp_path: Path
+) -> None:
+    """Account Balance through `client.balance.query` for the funded B2C shortcode; the Result
+    reaches a real receiver on loopback and is read with mpesakit's balance Result model."""
+    credential = kit_credential(target.sandbox, tmp_path)
+    client = MpesaClient(
+        target.sandbox.consumer_key, target.sandbox.consumer_secret, environment="sandbox"
+    )
+    started = time.monotonic()
+    acked = client.balance.query(
+        initiator=INITIATOR,
+        security_credential=credential,
+        command_id="AccountBalance",
+        party_a=B2C_SHORTCODE,
+        # mpesakit's validator takes the number only (the string "4" is refused before
+        # sending); pesabox accepts both (§7.3).
+        identifier_type=AccountBalanceIdentifierType.SHORT_CODE,
+        remarks="conformance balance",
+        result_url=receiver.url(KIT_BALANCE_RESULT),
+        queue_timeout_url=receiver.url(KIT_BALANCE_TIMEOUT),
+    )
+    timed(started, "OAuth and Account Balance query")
+    assert acked.is_successful()
+    assert acked.ConversationID is not None and acked.ConversationID.startswith("AG_")
+    assert acked.OriginatorConversationID
+    assert acked.ResponseDescription == "Accept the service request successfully."
+
+    payload = wait_for_result(receiver, KIT_BALANCE_RESULT, acked.ConversationID)
+    assert receiver.on(KIT_BALANCE_TIMEOUT) == []
+    # The wire shape is Daraja's. mpesakit's model accepts it without complaint but, looking
+    # for the container under the other name, silently drops every parameter.
+    assert isinstance(payload["Result"]["ResultParameters"]["ResultParameter"], list)
+    assert client.process_account_balance_callback(payload).Result.ResultParameter is None
+
+    parsed = client.process_account_balance_callback(daraja_balance_as_mpesakit_expects(payload))
+    assert isinstance(parsed, AccountBalanceResultCallback)
+    result = parsed.Result
+    assert (result.ResultType, result.ResultCode) == (0, 0)
+    assert result.ResultDesc == "The service request is processed successfully"
+    assert result.OriginatorConversationID == acked.OriginatorConversationID
+    assert result.ConversationID == acked.ConversationID
+    assert result.TransactionID is not None and re.match(r"^[A-Z0-9]{3}0{7}$", result.TransactionID)
+    assert result.ReferenceData is not None
+    assert result.ReferenceData.ReferenceItem.Key == "QueueTimeoutURL"
+    assert result.ResultParameter is not None
+    values = parameters(result.ResultParameter.ResultParameters)
+    assert list(values) == ["AccountBalance", "BOCompletedTime"]
+    assert re.match(r"^\d{14}$", str(values["BOCompletedTime"]))
+    accounts = {
+        account.split("|", 1)[0]: account.split("|")[1:]
+        for account in str(values["AccountBalance"]).split("&")
+    }
+    assert list(accounts) == [
+        "Working Account",
+        "Float Account",
+        "Utility Account",
+        "Charges Paid Account",
+        "Organization Settlement Account",
+    ]
+    funded = f"{B2C_FUNDED_SHILLINGS:.2f}"
+    assert accounts["Utility Account"] == ["KES", funded, funded, "0.00", "0.00"]
+    assert f"Utility Account|KES|{funded}|{funded}|0.00|0.00" in str(values["AccountBalance"])
+    assert AccountBalanceResultCallbackResponse().ResultCode == 0
+
+
+# --- Transaction Status ---------------------------------------------------------------------
+
+KIT_STATUS_RESULT = "/kit-status/result"
+KIT_STATUS_TIMEOUT = "/kit-status/timeout"
+
+
+def daraja_status_as_mpesakit_expects(payload: dict[str, Any]) -> dict[str, Any]:
+    """Two mpesakit shortcomings against Daraja's Transaction Status Result (§8): its
+    `ResultParameters` is the bare Key/Value list (Daraja nests it under `ResultParameter`, as
+    for B2C), and its items require a `Value`, while Daraja sends items that have none
+    (`{"Key": "TransactionReason"}`). Lift the list and leave out the value-less items."""
+    result = dict(payload["Result"])
+    items = result["ResultParameters"]["ResultParameter"]
+    result["ResultParameters"] = [item for item in items if "Value" in item]
+    return {**payload, "Result": result}
+
+
+def test_sync_client_queries_the_status_of_its_b2c_payout(
+    target: PesaboxServer, receiver: CallbackReceiver, tmp_path: Path
+) -> None:
+    """Transaction Status through `client.transactions.query_status`, by the receipt of a B2C
+    payout made with mpesakit a moment before, asked by the paying shortcode."""
+    credential = kit_credential(target.sandbox, tmp_path)
+    client = MpesaClient(
+        target.sandbox.consumer_key, target.sandbox.consumer_secret, environment="sandbox"
+    )
+    paid, paid_originator_id, paid_payload = kit_b2c_payout(client, credential, receiver, 250)
+    receipt = paid_payload["Result"]["TransactionID"]
+    assert paid_payload["Result"]["ResultCode"] == 0 and RECEIPT.match(receipt)
+
+    started = time.monotonic()
+    acked = client.transactions.query_status(
+        initiator=INITIATOR,
+        security_credential=credential,
+        transaction_id=receipt,
+        party_a=B2C_SHORTCODE,
+        identifier_type=TransactionStatusIdentifierType.SHORT_CODE,
+        result_url=receiver.url(KIT_STATUS_RESULT),
+        queue_timeout_url=receiver.url(KIT_STATUS_TIMEOUT),
+        remarks="conformance status",
+        occasion="kit-status",
+    )
+    timed(started, "Transaction Status query")
+    assert acked.is_successful()
+    assert acked.ConversationID is not None and acked.ConversationID.startswith("AG_")
+    assert acked.ConversationID != paid.ConversationID
+
+    payload = wait_for_result(receiver, KIT_STATUS_RESULT, acked.ConversationID)
+    assert receiver.on(KIT_STATUS_TIMEOUT) == []
+    # The wire shape is Daraja's; mpesakit's model reads neither the nesting nor an item
+    # without a Value, and has no ReferenceData (the Occasion comes back there).
+    items = payload["Result"]["ResultParameters"]["ResultParameter"]
+    assert {"Key": "TransactionReason"} in items
+    assert payload["Result"]["ReferenceData"] == {
+        "ReferenceItem": {"Key": "Occasion", "Value": "kit-status"}
+    }
+    with pytest.raises(ValidationError):
+        client.process_transactions_callback(payload)
+    lifted_only = {**payload, "Result": {**payload["Result"], "ResultParameters": items}}
+    with pytest.raises(ValidationError):
+        client.process_transactions_callback(lifted_only)
+
+    parsed = client.process_transactions_callback(daraja_status_as_mpesakit_expects(payload))
+    assert isinstance(parsed, TransactionStatusResultCallback)
+    assert parsed.is_successful()
+    result = parsed.Result
+    assert (result.ResultType, result.ResultCode) == (0, 0)
+    assert result.ResultDesc == "The service request is processed successfully."
+    assert result.ConversationID == acked.ConversationID
+    assert result.OriginatorConversationID == acked.OriginatorConversationID
+    assert result.TransactionID is not None and re.match(r"^[A-Z0-9]{3}0{7}$", result.TransactionID)
+    # mpesakit's accessors look for keys Daraja does not send (TransactionAmount,
+    # TransactionReceipt, Status; §8 has Amount, ReceiptNo, TransactionStatus).
+    assert (result.transaction_amount, result.transaction_receipt) == (None, None)
+    assert result.transaction_status is None
+    assert result.ResultParameters is not None
+    values = parameters(result.ResultParameters)
+    assert values["ReceiptNo"] == receipt
+    assert values["TransactionStatus"] == "Completed"
+    assert values["Amount"] == 250
+    assert values["ConversationID"] == paid.ConversationID
+    assert values["OriginatorConversationID"] == paid_originator_id
+    assert values["ReasonType"] == "Business Payment to Customer via API"
+    assert values["DebitAccountType"] == "Utility Account"
+    assert str(values["DebitPartyName"]).startswith(f"{B2C_SHORTCODE} - ")
+    assert str(values["CreditPartyName"]).startswith(f"{CUSTOMER} - ")
+    assert re.match(r"^\d{14}$", str(values["InitiatedTime"]))
+    assert re.match(r"^\d{14}$", str(values["FinalisedTime"]))
+    assert TransactionStatusResultCallbackResponse().ResultCode == 0
+
+
+# --- Reversal -------------------------------------------------------------------------------
+
+KIT_REVERSAL_RESULT = "/kit-reversal/result"
+KIT_REVERSAL_TIMEOUT = "/kit-reversal/timeout"
+
+
+def daraja_reversal_as_mpesakit_expects(payload: dict[str, Any]) -> dict[str, Any]:
+    """mpesakit's Reversal Result model has Daraja's nesting but types `ResultCode` and every
+    parameter's `Value` as strings only, while Daraja sends numbers (ResultCode 0, Amount,
+    Charge, TransCompletedTime; pesabox's reversal.md). Write those numbers as strings,
+    nothing else."""
+    result = dict(payload["Result"])
+    result["ResultCode"] = str(result["ResultCode"])
+    items = result["ResultParameters"]["ResultParameter"]
+    result["ResultParameters"] = {
+        "ResultParameter": [{**item, "Value": str(item["Value"])} for item in items]
+    }
+    return {**payload, "Result": result}
+
+
+def test_sync_client_reverses_a_c2b_payment_once(
+    target: PesaboxServer, receiver: CallbackReceiver, tmp_path: Path
+) -> None:
+    """Reversal through `client.reversal.reverse` of a PayBill payment from the sandbox's
+    handset; a second reversal of the same receipt is refused with R000001."""
+    credential = kit_credential(target.sandbox, tmp_path)
+    client = MpesaClient(
+        target.sandbox.consumer_key, target.sandbox.consumer_secret, environment="sandbox"
+    )
+    with httpx.Client(base_url=target.base_url, timeout=HTTP_TIMEOUT_S) as http:
+        paid = http.post(
+            f"/sandbox/v1/handsets/{CUSTOMER}/paybill",
+            json={"business_number": str(C2B_PAYBILL), "account_number": "A",
+                  "amount": 100, "pin": PIN},
+        )  # fmt: skip
+    assert paid.status_code == 200, paid.text
+    assert paid.json()["status"] == "completed", paid.json()
+    trans_id = paid.json()["TransID"]
+    assert RECEIPT.match(trans_id)
+
+    def reverse() -> ReversalResponse:
+        started = time.monotonic()
+        acked = client.reversal.reverse(
+            initiator=INITIATOR,
+            security_credential=credential,
+            transaction_id=trans_id,
+            amount=100,
+            receiver_party=C2B_PAYBILL,
+            result_url=receiver.url(KIT_REVERSAL_RESULT),
+            queue_timeout_url=receiver.url(KIT_REVERSAL_TIMEOUT),
+            remarks="conformance reversal",
+            occasion="kit",
+        )
+        timed(started, "Reversal request")
+        assert acked.is_successful()
+        assert acked.ConversationID is not None and acked.ConversationID.startswith("AG_")
+        assert acked.ResponseDescription == "Accept the service request successfully."
+        return acked
+
+    # mpesakit sends Daraja's misspelt RecieverIdentifierType, "11" unless told otherwise.
+    assert ReversalRequest.model_fields["RecieverIdentifierType"].default == "11"
+    first = reverse()
+    payload = wait_for_result(receiver, KIT_REVERSAL_RESULT, first.ConversationID or "")
+    # The wire shape is Daraja's, nested as mpesakit expects, with numbers its model refuses.
+    wire = payload["Result"]
+    assert wire["ResultCode"] == 0
+    wire_values = parameters(wire["ResultParameters"]["ResultParameter"])
+    assert wire_values["Amount"] == 100
+    assert isinstance(wire_values["TransCompletedTime"], int)
+    with pytest.raises(ValidationError):
+        client.process_reversal_callback(payload)
+
+    parsed = client.process_reversal_callback(daraja_reversal_as_mpesakit_expects(payload))
+    assert isinstance(parsed, ReversalResultCallback)
+    assert parsed.is_successful()
+    result = parsed.Result
+    assert (result.ResultType, result.ResultCode) == (0, "0")
+    assert result.ResultDesc == "The service request is processed successfully."
+    assert result.ConversationID == first.ConversationID
+    assert result.OriginatorConversationID == first.OriginatorConversationID
+    assert result.TransactionID is not None and RECEIPT.match(result.TransactionID)
+    assert result.TransactionID != trans_id
+    assert result.ReferenceData is not None
+    assert result.ReferenceData.ReferenceItem.Key == "QueueTimeoutURL"
+    assert result.ResultParameters is not None
+    values = parameters(result.ResultParameters.ResultParameter)
+    assert list(values) == [
+        "DebitAccountBalance",
+        "Amount",
+        "TransCompletedTime",
+        "OriginalTransactionID",
+        "Charge",
+        "CreditPartyPublicName",
+        "DebitPartyPublicName",
+    ]
+    assert values["OriginalTransactionID"] == trans_id
+    assert float(values["Amount"]) == 100
+    assert float(values["Charge"]) == 0
+    assert re.match(r"^\d{14}$", values["TransCompletedTime"])
+    assert re.match(
+        r"^Utility Account\|KES\|[\d.]+\|[\d.]+\|0\.00\|0\.00$", values["DebitAccountBalance"]
+    )
+    assert values["CreditPartyPublicName"].startswith(f"{CUSTOMER} - ")
+    assert values["DebitPartyPublicName"].startswith(f"{C2B_PAYBILL} - ")
+    assert ReversalResultCallbackResponse().ResultCode == 0
+
+    # The same receipt again: acknowledged, then refused in the Result. A failure has no
+    # ResultParameters and a string code, so mpesakit's model reads it as sent.
+    second = reverse()
+    assert second.ConversationID != first.ConversationID
+    refused = wait_for_result(receiver, KIT_REVERSAL_RESULT, second.ConversationID or "")
+    assert "ResultParameters" not in refused["Result"]
+    again = client.process_reversal_callback(refused)
+    assert not again.is_successful()
+    assert again.Result.ResultCode == "R000001"
+    assert again.Result.ResultDesc == "The transaction has already been reversed."
+    assert again.Result.ConversationID == second.ConversationID
+    assert receiver.on(KIT_REVERSAL_TIMEOUT) == []
