@@ -401,3 +401,17 @@ async def test_b2b_token_errors_use_the_initiator_code(gateway: Gateway) -> None
     reply = await gateway.client.post(B2B, json={}, headers={"Authorization": "Bearer " + "x" * 28})
     assert reply.status_code == 401
     assert reply.json()["errorCode"] == "401.002.01"
+
+
+async def test_a_magic_amount_is_a_customer_scenario_not_a_b2b_one(
+    gateway: Gateway, receiver: CallbackReceiver
+) -> None:
+    # KES 1019 is the sandbox's `expire` amount; it holds a payout to a customer in the queue,
+    # but a business paying a business is not a customer's scenario.
+    _fund(gateway, "working:600977")
+    reply = await gateway.client.post(
+        B2B, json=_body(gateway, receiver, Amount="1019"), headers=gateway.bearer
+    )
+    result = await _result(receiver, reply.json()["ConversationID"])
+    assert int(result["ResultCode"]) == 0
+    assert receiver.posted_to("/b2b/queue") == []

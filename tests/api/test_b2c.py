@@ -363,3 +363,35 @@ async def test_a_scenario_makes_the_result_fail_before_it_arrives(
             break
         await asyncio.sleep(0.02)
     assert attempts == 4
+
+
+async def test_a_lock_set_while_a_right_password_was_checked_still_refuses(
+    gateway: Gateway,
+) -> None:
+    from pesabox.core.initiator import InitiatorService
+    from pesabox.domain.operators import InitiatorOutcome, InitiatorVerdict
+    from pesabox.storage.initiator_store import InitiatorRequest
+
+    row = InitiatorRequest(
+        "AG_1", "o-1", 1, "b2c", "BusinessPayment", "testapi", B2C_SHORTCODE, CUSTOMER, 1000,
+        "r", "", "http://x.example/r", "http://x.example/q", "{}", "d", "queued", None, None,
+        None, 0.0, None,
+    )  # fmt: skip
+    passed = InitiatorVerdict(InitiatorOutcome.OK, "right password")
+    with write_transaction(gateway.platform.engine) as conn:
+        assert InitiatorService._still_unlocked(conn, row, passed).ok
+        # Racing wrong guesses locked the operator after this request's password was checked.
+        for _ in range(5):
+            operator = operators_store.get_operator(
+                conn, shortcode=B2C_SHORTCODE, username="testapi"
+            )
+            assert operator is not None
+            operators_store.record_failure(
+                conn,
+                operator_id=operator.id,
+                password_changed_at=operator.password_changed_at,
+                threshold=5,
+                now=1.0,
+            )
+        refused = InitiatorService._still_unlocked(conn, row, passed)
+    assert (refused.outcome, refused.result_code) == (InitiatorOutcome.LOCKED, 8006)

@@ -24,6 +24,7 @@ from pesabox.domain.operators import (
     InitiatorVerdict,
     OperatorKind,
     OperatorRole,
+    password_expired,
 )
 from pesabox.domain.results import Outcome, queue_timeout_payload, result_payload
 from pesabox.domain.services import b2b_transfer, b2c_payout, reversal
@@ -75,6 +76,7 @@ REFUSALS: dict[str, Callable[[str, str, float], Outcome]] = {
     "b2b": b2b.refused,
     "tax": b2b.refused,
 }
+CUSTOMER_PAYOUTS = frozenset({"b2c", "b2pochi"})
 RESULT = "result"
 # Callback kinds are `<api>_<kind>` in a 16-character column: "reversal_timeout" fits.
 QUEUE_TIMEOUT = "timeout"
@@ -210,23 +212,29 @@ class InitiatorService:
 
         def job(conn: Connection) -> ClaimedCallback | None:
             now = self._clock.now()
-            if verdict.ok:
+            checked = self._still_unlocked(conn, row, verdict)
+            if checked.ok:
                 outcome = processor(conn, self._ledger, row, now)
             elif row.api in REFUSALS:
                 refuse = REFUSALS[row.api]
-                outcome = refuse(str(verdict.result_code), verdict.result_description, now)
+                outcome = refuse(str(checked.result_code), checked.result_description, now)
             else:
                 # Daraja's failed Results still carry a TransactionID (§6.3).
                 outcome = Outcome(
-                    str(verdict.result_code), verdict.result_description, receipt_number(now)
+                    str(checked.result_code), checked.result_description, receipt_number(now)
                 )
             return self._report(conn, row, outcome, now=now)
 
         self._on_callback(await self._writer.submit(job))
 
     def _scenario(self, row: InitiatorRequest) -> Scenario | None:
-        # Scenarios match a customer (PartyB) and an amount: the payouts' side of the table.
-        if self._settings.environment != "sandbox" or row.party_b is None:
+        # Scenarios match a customer (PartyB) and an amount: only payouts to a customer have
+        # one (B2B's PartyB is a shortcode, and an amount-only rule must not catch it).
+        if (
+            self._settings.environment != "sandbox"
+            or row.api not in CUSTOMER_PAYOUTS
+            or row.party_b is None
+        ):
             return None
         return self._runtime.match(msisdn=row.party_b, amount_cents=row.amount_cents or 0)
 
@@ -262,6 +270,24 @@ class InitiatorService:
                 lockout_threshold=self._settings.operator_lockout_threshold,
             )
 
+    @staticmethod
+    def _still_unlocked(
+        conn: Connection, row: InitiatorRequest, verdict: InitiatorVerdict
+    ) -> InitiatorVerdict:
+        """The verdict, unless the initiator was locked since it was checked.
+
+        The password is checked outside the writer (key stretching there would hold every
+        payment's commit), so guesses racing each other can all pass the lock check before any
+        of them sets it. Reading the lock again here, where money moves, means a right guess
+        that arrives after the lock is refused like any other: the lock holds for payouts.
+        """
+        if not verdict.ok:
+            return verdict
+        operator = operators_store.get_operator(conn, shortcode=row.party_a, username=row.initiator)
+        if operator is not None and operator.locked:
+            return InitiatorVerdict(InitiatorOutcome.LOCKED, "locked while checked", operator.id)
+        return verdict
+
     def _lenient_verdict(self, row: InitiatorRequest) -> InitiatorVerdict:
         """The lenient setting waives the password (the credential may be made with
         Safaricom's certificate), not who the initiator is."""
@@ -275,6 +301,12 @@ class InitiatorService:
             return InitiatorVerdict(InitiatorOutcome.LOCKED, "operator locked", operator.id)
         if ROLES[row.api] not in operator.roles:
             return InitiatorVerdict(InitiatorOutcome.NOT_ALLOWED, "missing role", operator.id)
+        if password_expired(
+            password_changed_at=operator.password_changed_at,
+            now=self._clock.now(),
+            max_age_days=self._settings.operator_password_max_age_days,
+        ):
+            return InitiatorVerdict(InitiatorOutcome.EXPIRED, "password expired", operator.id)
         return InitiatorVerdict(InitiatorOutcome.OK, "lenient: password not checked", operator.id)
 
     def _credential_decryptor(self) -> CredentialDecryptor:

@@ -25,23 +25,23 @@ def pay_out(
 ) -> Outcome:
     shortcode = parties_store.get_shortcode(conn, request.party_a)
     if shortcode is None:
-        return failure(B2cResult.DEBIT_PARTY_INVALID)
+        return _failed(B2cResult.DEBIT_PARTY_INVALID, now)
     if "b2c" not in shortcode.products:
         # The FAQ's rule: a collection (C2B) shortcode cannot pay out.
-        return failure(B2cResult.NOT_PERMITTED)
+        return _failed(B2cResult.NOT_PERMITTED, now)
     amount = request.amount_cents or 0
     if amount < b2c.MIN_AMOUNT_CENTS:
-        return failure(B2cResult.BELOW_MINIMUM)
+        return _failed(B2cResult.BELOW_MINIMUM, now)
     if amount > b2c.MAX_AMOUNT_CENTS:
-        return failure(B2cResult.ABOVE_MAXIMUM)
+        return _failed(B2cResult.ABOVE_MAXIMUM, now)
     msisdn = request.party_b or ""
     customer = parties_store.get_customer(conn, msisdn)
     if customer is None or customer.status != "active":
-        return failure(B2cResult.UNREGISTERED_RECIPIENT)
+        return _failed(B2cResult.UNREGISTERED_RECIPIENT, now)
     fee = b2c_fee_cents(amount, eat_datetime(now).date())
     refused = _post(conn, ledger, request, msisdn=msisdn, amount=amount, fee=fee, now=now)
     if refused is not None:
-        return failure(refused)
+        return _failed(refused, now)
     receipt = receipt_number(now)
     wallet = f"wallet:{msisdn}"
     parties_store.add_sms(
@@ -63,6 +63,12 @@ def pay_out(
         receipt,
         _parameters(conn, ledger, request, customer.name, receipt=receipt, now=now),
     )
+
+
+def _failed(code: str, now: float) -> Outcome:
+    # Daraja's failed B2C Results still carry a TransactionID (§6.3's failure sample).
+    refused = failure(code)
+    return Outcome(refused.code, refused.description, receipt_number(now))
 
 
 def _post(
