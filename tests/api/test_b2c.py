@@ -169,13 +169,13 @@ async def test_a_v3_replay_pays_once(gateway: Gateway, receiver: CallbackReceive
         ({"SecurityCredential": "x" * 344}, 2001),
         ({"InitiatorName": "nobody"}, 2001),
         ({"PartyA": "600000"}, 2028),  # a C2B shortcode cannot pay out
-        ({"PartyB": "254799999999"}, 2040),  # not an M-Pesa customer
+        ({"PartyB": "254799999999"}, "SFC_IC0003"),  # no M-Pesa customer has this number
         ({"Amount": "5"}, 2),
         ({"Amount": "250001"}, 3),
     ],
 )
 async def test_failures_come_back_in_the_result(
-    gateway: Gateway, receiver: CallbackReceiver, overrides: dict[str, Any], code: int
+    gateway: Gateway, receiver: CallbackReceiver, overrides: dict[str, Any], code: int | str
 ) -> None:
     _fund(gateway)
     body = _body(gateway, receiver, OriginatorConversationID=f"fail-{code}", **overrides)
@@ -395,3 +395,30 @@ async def test_a_lock_set_while_a_right_password_was_checked_still_refuses(
             )
         refused = InitiatorService._still_unlocked(conn, row, passed)
     assert (refused.outcome, refused.result_code) == (InitiatorOutcome.LOCKED, 8006)
+
+
+@pytest.mark.parametrize("command", ["SalaryPayment", "BusinessPayment", "PromotionPayment"])
+async def test_each_b2c_command_pays(
+    gateway: Gateway, receiver: CallbackReceiver, command: str
+) -> None:
+    wallet = _balance(gateway, f"wallet:{CUSTOMER}")
+    reply = await gateway.client.post(
+        "/mpesa/b2c/v1/paymentrequest",
+        json=_body(gateway, receiver, CommandID=command, Amount="50"),
+        headers=gateway.bearer,
+    )
+    assert reply.status_code == 200, reply.text
+    assert (await _result(receiver, reply.json()["ConversationID"]))["ResultCode"] == 0
+    assert _balance(gateway, f"wallet:{CUSTOMER}") == wallet + 5_000
+    with read_transaction(gateway.platform.engine) as conn:
+        assert verify(conn) == []
+
+
+async def test_b2pochi_pays_the_customer(gateway: Gateway, receiver: CallbackReceiver) -> None:
+    reply = await gateway.client.post(
+        "/mpesa/b2pochi/v1/paymentrequest",
+        json=_body(gateway, receiver, CommandID="BusinessPayToPochi", Amount="50"),
+        headers=gateway.bearer,
+    )
+    assert reply.status_code == 200, reply.text
+    assert (await _result(receiver, reply.json()["ConversationID"]))["ResultCode"] == 0

@@ -36,7 +36,11 @@ def pay_out(
         return _failed(B2cResult.ABOVE_MAXIMUM, now)
     msisdn = request.party_b or ""
     customer = parties_store.get_customer(conn, msisdn)
-    if customer is None or customer.status != "active":
+    if customer is None:
+        # No M-Pesa customer has this number (§19.2: "The operator does not exist.").
+        return _failed(B2cResult.NO_SUCH_OPERATOR, now)
+    if customer.status != "active":
+        # A customer M-Pesa cannot pay (not fully registered, or suspended).
         return _failed(B2cResult.UNREGISTERED_RECIPIENT, now)
     fee = b2c_fee_cents(amount, eat_datetime(now).date())
     refused = _post(conn, ledger, request, msisdn=msisdn, amount=amount, fee=fee, now=now)
