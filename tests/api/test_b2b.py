@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 
 from pesabox.domain import accounts
 from pesabox.domain.ledger import Purpose, TransferRequest
@@ -20,8 +19,9 @@ from pesabox.storage import certificates_store, operators_store
 from pesabox.storage.db import read_transaction, write_transaction
 from pesabox.storage.ledger_store import LedgerStore
 from pesabox.storage.ledger_verify import verify
-from pesabox.storage.tables import accounts as accounts_table
 from tests.api.conftest import Gateway
+from tests.api.initiator_support import balance_cents as _balance
+from tests.api.initiator_support import sandbox_credential as _credential
 from tests.support import CallbackReceiver, threaded
 
 B2B = "/mpesa/b2b/v1/paymentrequest"
@@ -32,16 +32,9 @@ _funding = itertools.count()
 
 @pytest.fixture
 def receiver() -> Iterator[CallbackReceiver]:
+    # Results are answered on the receiver's own thread (see `tests.support.threaded`).
     with threaded(CallbackReceiver()) as running:
         yield running
-
-
-def _credential(gateway: Gateway, password: str = fixtures.INITIATOR_PASSWORD) -> str:
-    with write_transaction(gateway.platform.engine) as conn:
-        certificates_store.ensure_certificates(conn, 0.0)
-        certificate = certificates_store.get(conn, "sandbox")
-    assert certificate is not None
-    return encrypt_credential(password, certificate.certificate_pem)
 
 
 def _fund(gateway: Gateway, code: str, shillings: int = 100_000) -> None:
@@ -60,16 +53,6 @@ def _fund(gateway: Gateway, code: str, shillings: int = 100_000) -> None:
             now=0.0,
         )
     assert posting.ok
-
-
-def _balance(gateway: Gateway, code: str) -> int:
-    with read_transaction(gateway.platform.engine) as conn:
-        found = conn.execute(
-            select(accounts_table.c.credits_posted - accounts_table.c.debits_posted).where(
-                accounts_table.c.code == code
-            )
-        ).scalar()
-    return int(found or 0)
 
 
 def _verified(gateway: Gateway) -> None:

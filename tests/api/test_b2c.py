@@ -19,13 +19,21 @@ from pesabox.storage import certificates_store, operators_store
 from pesabox.storage.db import read_transaction, write_transaction
 from pesabox.storage.ledger_store import LedgerStore
 from pesabox.storage.ledger_verify import verify
-from pesabox.storage.tables import accounts as accounts_table
 from tests.api.conftest import Gateway
+from tests.api.initiator_support import balance_cents as _balance
+from tests.api.initiator_support import sandbox_credential as _credential
 from tests.support import CallbackReceiver, threaded
 
 B2C_SHORTCODE = "600996"
 CUSTOMER = "254708374149"
 V3 = "/mpesa/b2c/v3/paymentrequest"
+
+
+@pytest.fixture
+def receiver() -> Iterator[CallbackReceiver]:
+    # Results are answered on the receiver's own thread (see `tests.support.threaded`).
+    with threaded(CallbackReceiver()) as running:
+        yield running
 
 
 @pytest.fixture
@@ -38,20 +46,6 @@ def settings(database_url: str) -> Settings:
         callback_backoff_cap_s=0.05,
         initiator_queue_timeout_s=0.5,
     )
-
-
-@pytest.fixture
-def receiver() -> Iterator[CallbackReceiver]:
-    with threaded(CallbackReceiver()) as running:
-        yield running
-
-
-def _credential(gateway: Gateway, password: str = fixtures.INITIATOR_PASSWORD) -> str:
-    with write_transaction(gateway.platform.engine) as conn:
-        certificates_store.ensure_certificates(conn, 0.0)
-        certificate = certificates_store.get(conn, "sandbox")
-    assert certificate is not None
-    return encrypt_credential(password, certificate.certificate_pem)
 
 
 def _fund(gateway: Gateway, shortcode: str = B2C_SHORTCODE, shillings: int = 100_000) -> None:
@@ -68,17 +62,6 @@ def _fund(gateway: Gateway, shortcode: str = B2C_SHORTCODE, shillings: int = 100
                 )
             ],
             now=0.0,
-        )
-
-
-def _balance(gateway: Gateway, code: str) -> int:
-    with read_transaction(gateway.platform.engine) as conn:
-        return int(
-            conn.execute(
-                select(accounts_table.c.credits_posted - accounts_table.c.debits_posted).where(
-                    accounts_table.c.code == code
-                )
-            ).scalar_one()
         )
 
 

@@ -16,15 +16,15 @@ from pesabox.domain.ledger import Purpose, TransferRequest
 from pesabox.domain.operators import OperatorKind, OperatorRole
 from pesabox.domain.services import reversal
 from pesabox.sandbox import fixtures
-from pesabox.security.certificates import encrypt_credential
-from pesabox.storage import certificates_store, operators_store, parties_store
+from pesabox.storage import operators_store, parties_store
 from pesabox.storage.db import read_transaction, write_transaction
 from pesabox.storage.initiator_store import InitiatorRequest
 from pesabox.storage.ledger_store import LedgerStore
 from pesabox.storage.ledger_verify import verify
-from pesabox.storage.tables import accounts as accounts_table
 from pesabox.storage.tables import transfers
 from tests.api.conftest import Gateway
+from tests.api.initiator_support import balance_cents as _balance
+from tests.api.initiator_support import sandbox_credential as _credential
 from tests.support import CallbackReceiver, threaded
 
 PAYBILL = "600000"
@@ -42,16 +42,9 @@ SUCCESS_KEYS = [
 
 @pytest.fixture
 def receiver() -> Iterator[CallbackReceiver]:
+    # Results are answered on the receiver's own thread (see `tests.support.threaded`).
     with threaded(CallbackReceiver()) as running:
         yield running
-
-
-def _credential(gateway: Gateway, password: str = fixtures.INITIATOR_PASSWORD) -> str:
-    with write_transaction(gateway.platform.engine) as conn:
-        certificates_store.ensure_certificates(conn, 0.0)
-        certificate = certificates_store.get(conn, "sandbox")
-    assert certificate is not None
-    return encrypt_credential(password, certificate.certificate_pem)
 
 
 async def _pay(
@@ -67,17 +60,6 @@ async def _pay(
     assert reply.json()["status"] == "completed", reply.text
     trans_id: str = reply.json()["TransID"]
     return trans_id
-
-
-def _balance(gateway: Gateway, code: str) -> int:
-    with read_transaction(gateway.platform.engine) as conn:
-        return int(
-            conn.execute(
-                select(accounts_table.c.credits_posted - accounts_table.c.debits_posted).where(
-                    accounts_table.c.code == code
-                )
-            ).scalar_one()
-        )
 
 
 def _reversal_transfers(gateway: Gateway, trans_id: str) -> list[Any]:

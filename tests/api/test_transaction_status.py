@@ -11,11 +11,10 @@ from typing import Any
 import pytest
 
 from pesabox.domain.operators import OperatorKind, OperatorRole
-from pesabox.sandbox import fixtures
-from pesabox.security.certificates import encrypt_credential
-from pesabox.storage import certificates_store, operators_store
+from pesabox.storage import operators_store
 from pesabox.storage.db import write_transaction
 from tests.api.conftest import Gateway
+from tests.api.initiator_support import sandbox_credential as _credential
 from tests.support import CallbackReceiver, threaded
 
 PAYBILL = "600000"
@@ -37,16 +36,9 @@ CUSTOMER_PAID_KEYS = [
 
 @pytest.fixture
 def receiver() -> Iterator[CallbackReceiver]:
+    # Results are answered on the receiver's own thread (see `tests.support.threaded`).
     with threaded(CallbackReceiver()) as running:
         yield running
-
-
-def _credential(gateway: Gateway, password: str = fixtures.INITIATOR_PASSWORD) -> str:
-    with write_transaction(gateway.platform.engine) as conn:
-        certificates_store.ensure_certificates(conn, 0.0)
-        certificate = certificates_store.get(conn, "sandbox")
-    assert certificate is not None
-    return encrypt_credential(password, certificate.certificate_pem)
 
 
 def _body(gateway: Gateway, receiver: CallbackReceiver, **overrides: Any) -> dict[str, Any]:
