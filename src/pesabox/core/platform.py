@@ -7,6 +7,8 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Coroutine
+from typing import Any, TypeVar
 
 from pesabox.callbacks.queries import ClaimedCallback
 from pesabox.callbacks.worker import CallbackDispatcher
@@ -28,6 +30,7 @@ from pesabox.storage.types import Connection, Engine
 from pesabox.storage.writer import LedgerWriter
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 # Requests another process should have settled are left to it for this long first.
 _ORPHAN_GRACE_S = 1.0
 # Often enough that the WAL stays small (a second of payments), rarely enough to cost nothing.
@@ -179,12 +182,28 @@ class Platform:
         while True:
             try:
                 if settle:
-                    await self.sweep_once()
+                    await _finished_before_cancel(self.sweep_once())
                     if self.clock.now() - last_purge > _TOKEN_PURGE_INTERVAL_S:
                         last_purge = self.clock.now()
                         await self._purge_tokens()
                 else:
-                    await asyncio.to_thread(self.refresh)
+                    await _finished_before_cancel(asyncio.to_thread(self.refresh))
             except Exception:
                 log.exception("sweep failed; trying again at the next tick")
             await asyncio.sleep(self.settings.poll_interval_s)
+
+
+async def _finished_before_cancel(work: Coroutine[Any, Any, T]) -> T:
+    """Run `work`; if cancelled meanwhile (the platform is stopping), let it finish first.
+
+    A sweep reads on worker threads, and cancelling the coroutine does not stop a thread:
+    one still reading when `stop` disposes the engine would hand its pooled connection back
+    to a pool nobody closes, and the database keeps that connection open.
+    """
+    task = asyncio.ensure_future(work)
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):
+            await task
+        raise
