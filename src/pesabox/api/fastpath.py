@@ -248,32 +248,38 @@ async def _acknowledge(
     return 200, _encoder.encode(reply)
 
 
-async def account_balance(platform: Platform, request: FastRequest) -> tuple[int, bytes]:
-    # Account Balance's token errors are B2C's (§18: 401.002.01).
+async def _query_call(
+    platform: Platform,
+    request: FastRequest,
+    *,
+    product: Product,
+    invalid_token: type[PesaError],
+    struct: type[AccountBalanceRequest] | type[TransactionStatusRequest],
+) -> tuple[int, bytes]:
     grant = await platform.tokens.authorize(
-        request.header(b"authorization"),
-        product=Product.ACCOUNT_BALANCE,
-        invalid_token=B2cInvalidAccessToken,
+        request.header(b"authorization"), product=product, invalid_token=invalid_token
     )
-    body = decode_bytes(request.content_type, request.body, AccountBalanceRequest)
+    body = decode_bytes(request.content_type, request.body, struct)
     submission, credential = body.to_submission(
         https_only=platform.settings.environment == "production"
     )
     return await _acknowledge(platform, submission, app_id=grant.app_id, credential=credential)
+
+
+async def account_balance(platform: Platform, request: FastRequest) -> tuple[int, bytes]:
+    # Account Balance's token errors are B2C's (§18: 401.002.01).
+    return await _query_call(
+        platform, request, product=Product.ACCOUNT_BALANCE,
+        invalid_token=B2cInvalidAccessToken, struct=AccountBalanceRequest,
+    )  # fmt: skip
 
 
 async def transaction_status(platform: Platform, request: FastRequest) -> tuple[int, bytes]:
     # Transaction Status shares C2B's gateway codes (§18: 400.003.01, 400.003.02).
-    grant = await platform.tokens.authorize(
-        request.header(b"authorization"),
-        product=Product.TRANSACTION_STATUS,
-        invalid_token=C2bInvalidAccessToken,
-    )
-    body = decode_bytes(request.content_type, request.body, TransactionStatusRequest)
-    submission, credential = body.to_submission(
-        https_only=platform.settings.environment == "production"
-    )
-    return await _acknowledge(platform, submission, app_id=grant.app_id, credential=credential)
+    return await _query_call(
+        platform, request, product=Product.TRANSACTION_STATUS,
+        invalid_token=C2bInvalidAccessToken, struct=TransactionStatusRequest,
+    )  # fmt: skip
 
 
 async def register_url_v1(platform: Platform, request: FastRequest) -> tuple[int, bytes]:
