@@ -448,3 +448,34 @@ callback_attempts = Table(
     Column("outcome", String(12), nullable=False),
     UniqueConstraint("callback_id", "attempt", name="uq_callback_attempts_callback_id_attempt"),
 )
+
+# --- the inspector ----------------------------------------------------------------------
+
+# Inbound API requests as the inspector shows them: bounded, redacted excerpts, written in
+# batches off the request path and pruned to the newest rows (`PESABOX_INSPECTOR_RETENTION`).
+inspector_requests = Table(
+    "inspector_requests",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("received_at", Float, nullable=False),
+    Column("method", String(10), nullable=False),
+    Column("path", String(255), nullable=False),
+    Column("app_id", Integer, nullable=True),
+    Column("app_name", String(100), nullable=True),
+    Column("status_code", Integer, nullable=False),
+    Column("latency_ms", Float, nullable=False),
+    Column("request_body", Text, nullable=False),
+    Column("response_body", Text, nullable=False),
+    # ResponseCode, errorCode or ResultCode from the answer, whichever it carries.
+    Column("result_code", String(40), nullable=True),
+    Column("checkout_request_id", String(80), nullable=True),
+    Column("merchant_request_id", String(80), nullable=True),
+    Column("conversation_id", String(80), nullable=True),
+    Column("originator_conversation_id", String(100), nullable=True),
+    Column("trans_id", String(40), nullable=True),
+    Column("shortcode", String(20), nullable=True),
+    Column("msisdn", String(20), nullable=True),
+    Index("ix_inspector_requests_app_id", "app_id"),
+    Index("ix_inspector_requests_shortcode", "shortcode"),
+    Index("ix_inspector_requests_msisdn", "msisdn"),
+)
