@@ -66,6 +66,13 @@ customers = Table(
     Column("pin_digest", String(128), nullable=False),
     Column("status", String(16), nullable=False, server_default="active"),
     Column("created_at", Float, nullable=False),
+    # Issue 5 (migration 0007): what Bonga PIN vetting checks, and the Bonga PIN's state.
+    Column("national_id", String(20), nullable=True),
+    # prepay | postpay: a postpay line sets its Bonga PIN by calling 200, not at *126*5#.
+    Column("line_type", String(8), nullable=False, server_default="prepay"),
+    Column("bonga_pin_digest", String(128), nullable=True),
+    Column("bonga_pin_failures", Integer, nullable=False, server_default=text("0")),
+    Column("bonga_pin_locked", Boolean, nullable=False, server_default=false()),
 )
 
 organisations = Table(
@@ -359,6 +366,40 @@ initiator_requests = Table(
         postgresql_where=text("status = 'queued'"),
     ),
     Index("ix_initiator_requests_transaction_id", "transaction_id"),
+)
+
+# Airtime bought with M-PESA, per number topped up: Bonga PIN vetting reads the last one.
+airtime_topups = Table(
+    "airtime_topups",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("msisdn", String(12), nullable=False),
+    Column("amount_cents", BigInteger, nullable=False),
+    Column("paid_by", String(12), nullable=False),
+    Column("receipt", String(10), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Index("ix_airtime_topups_msisdn_created_at", "msisdn", "created_at"),
+)
+
+# What a customer did from the handset's own menus (Send Money, Buy Airtime, Bonga): the
+# receipt, the outcome, and the Idempotency-Key that makes a replay return the same outcome.
+handset_transactions = Table(
+    "handset_transactions",
+    metadata,
+    Column("receipt", String(10), primary_key=True),
+    # send_money | airtime | data_bundle | bonga_transfer
+    Column("kind", String(16), nullable=False),
+    Column("msisdn", String(12), nullable=False),
+    # The other party: an MSISDN, or a bundle's code.
+    Column("counterparty", String(40), nullable=False),
+    # Cents for money, whole points for a Bonga transfer.
+    Column("amount", BigInteger, nullable=False),
+    Column("fee_cents", BigInteger, nullable=False, server_default=text("0")),
+    Column("result_code", Integer, nullable=False),
+    Column("result_desc", String(200), nullable=False),
+    Column("idempotency_key", String(200), nullable=True, unique=True),
+    Column("created_at", Float, nullable=False),
+    Index("ix_handset_transactions_msisdn_created_at", "msisdn", "created_at"),
 )
 
 sms_messages = Table(
