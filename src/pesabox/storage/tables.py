@@ -520,3 +520,65 @@ inspector_requests = Table(
     Index("ix_inspector_requests_shortcode", "shortcode"),
     Index("ix_inspector_requests_msisdn", "msisdn"),
 )
+
+# --- organisation side (issue 5): bank details, withdrawals, portal sessions ---------------
+
+# The bank account an organisation registered at onboarding; withdrawals are paid there.
+bank_accounts = Table(
+    "bank_accounts",
+    metadata,
+    Column("organisation_id", Integer, ForeignKey("organisations.id"), primary_key=True),
+    Column("bank_name", String(100), nullable=False),
+    Column("branch", String(100), nullable=False),
+    Column("account_number", String(34), nullable=False),
+    Column("account_name", String(100), nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
+
+withdrawals = Table(
+    "withdrawals",
+    metadata,
+    # The M-Pesa receipt of the withdrawal, allocated when the money leaves M-Pesa.
+    Column("id", String(10), primary_key=True),
+    Column("shortcode", String(10), ForeignKey("shortcodes.shortcode"), nullable=False),
+    Column("operator_id", Integer, ForeignKey("operators.id"), nullable=False),
+    Column("amount_cents", BigInteger, nullable=False),
+    # The bank account as it was when the withdrawal was made (later changes do not apply).
+    Column("bank_name", String(100), nullable=False),
+    Column("branch", String(100), nullable=False),
+    Column("account_number", String(34), nullable=False),
+    Column("account_name", String(100), nullable=False),
+    # pending (left M-Pesa, not yet at the bank) | settled
+    Column("status", String(10), nullable=False),
+    # The Kenyan business day (YYYY-MM-DD) the bank is credited, and when that day starts.
+    Column("settle_on", String(10), nullable=False),
+    Column("due_at", Float, nullable=False),
+    Column("settled_at", Float, nullable=True),
+    Column("bank_reference", String(32), nullable=True, unique=True),
+    # The form's one-time token: a resubmitted form finds the first withdrawal.
+    Column("idempotency_key", String(64), nullable=False),
+    Column("created_at", Float, nullable=False),
+    UniqueConstraint(
+        "shortcode", "idempotency_key", name="uq_withdrawals_shortcode_idempotency_key"
+    ),
+    Index("ix_withdrawals_shortcode_created_at", "shortcode", "created_at"),
+    Index("ix_withdrawals_settle_on", "settle_on"),
+    Index(
+        "ix_withdrawals_pending_due_at",
+        "due_at",
+        sqlite_where=text("status = 'pending'"),
+        postgresql_where=text("status = 'pending'"),
+    ),
+)
+
+# Server-side sessions of the organisation portal. Only a digest of the cookie's token is
+# kept, so a copy of the table signs nobody in.
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("token_digest", String(64), primary_key=True),
+    Column("operator_id", Integer, ForeignKey("operators.id"), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Index("ix_web_sessions_operator_id", "operator_id"),
+)
