@@ -54,6 +54,11 @@ class Settings(BaseSettings):
     log_level: str = "info"
     max_body_bytes: int = 64 * 1024
 
+    # The inspector (/ui/inspector) records every inbound API request, in memory first and in
+    # batches to the database, keeping the newest `inspector_retention` rows.
+    inspector_record: bool = True
+    inspector_retention: int = 20_000
+
     @field_validator("database_url")
     @classmethod
     def _normalise_postgres(cls, value: str) -> str:
