@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test lint typecheck bench install dev clean
+.PHONY: run test lint typecheck bench install dev browser clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,12 +21,20 @@ $(DEV_STAMP): $(STAMP) requirements-dev.txt
 install: $(STAMP)
 dev: $(DEV_STAMP)
 
+# The browser tests drive Debian's Chromium through Playwright; Playwright's own browser
+# download does not work on a closed network, so it is never used.
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	apt-get install -y -q chromium || (apt-get update -q && apt-get install -y -q chromium)
+
+browser: $(CHROMIUM)
+
 run: $(STAMP)
 	$(BIN)/pesabox migrate
 	$(BIN)/pesabox seed --print-credentials
 	$(BIN)/pesabox serve
 
-test: $(DEV_STAMP)
+test: $(DEV_STAMP) $(CHROMIUM)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 	$(BIN)/pytest -q

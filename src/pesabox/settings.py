@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import field_validator
+from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -33,8 +33,21 @@ class Settings(BaseSettings):
     operator_lockout_threshold: int = 5
     # A request still queued this long after it was accepted goes to its QueueTimeOutURL.
     initiator_queue_timeout_s: float = 30.0
+    # Signs the web pages' CSRF tokens. Unset: a random secret kept in the database, shared
+    # by every process that uses it.
+    web_secret: SecretStr | None = None
+    # The pages' cookies carry `Secure`. Browsers honour it on http://127.0.0.1 and
+    # http://localhost as well as on https; only a plain-http client library needs it off.
+    web_cookie_secure: bool = True
     # Daraja's tokens live an hour; the reply says one second less ("3599").
     access_token_lifetime_s: int = 3600
+
+    # Bonga (issue 5): points earned per KES 100 of a customer's M-PESA transaction (whole
+    # points, fractions dropped; 0 turns earning off). Safaricom publishes 1 point per KES 10
+    # for airtime, SMS and data; its M-PESA rate is unknown, so the same rate is the default.
+    bonga_points_per_100_kes: int = 10
+    # Wrong Bonga PINs in a row that lock it until it is set again at *126*5#.
+    bonga_pin_lockout_threshold: int = 3
 
     # "https://shop.example=>http://127.0.0.1:5000" rules, separated by commas.
     callback_rewrite: str = ""

@@ -23,6 +23,9 @@ from pesabox.api.routes.shortcodes import shortcodes_router
 from pesabox.core.platform import Platform
 from pesabox.errors import PesaError
 from pesabox.settings import Settings
+from pesabox.web import web_routers
+from pesabox.web.security import csrf_config, web_secret
+from pesabox.web.templating import template_config
 
 
 @get("/healthz", media_type=MediaType.JSON, include_in_schema=False)
@@ -60,6 +63,7 @@ def create_litestar(settings: Settings, own_platform: Platform) -> Litestar:
         handlers.extend([sandbox_router, c2b_sandbox_router])
         handlers.append(shortcodes_router)
         handlers.append(certificates_router)
+    handlers.extend(web_routers(settings))
     return Litestar(
         route_handlers=handlers,  # type: ignore[arg-type]
         lifespan=[lifespan],
@@ -70,5 +74,7 @@ def create_litestar(settings: Settings, own_platform: Platform) -> Litestar:
         },
         openapi_config=OpenAPIConfig(title="pesabox", version=__version__, path="/docs"),
         request_max_body_size=settings.max_body_bytes,
+        template_config=template_config(),
+        csrf_config=csrf_config(settings, web_secret(settings, own_platform.engine)),
         debug=False,
     )

@@ -1,0 +1,26 @@
+"""The people's web pages under /ui: Jinja2 templates, plain JavaScript, live updates over
+Server-Sent Events. Each area is one module with one Router; `web_routers` lists them."""
+
+from __future__ import annotations
+
+from litestar import Router
+from litestar.static_files import create_static_files_router
+
+from pesabox.settings import Settings
+from pesabox.web.clock import clock_router
+from pesabox.web.home import home
+from pesabox.web.templating import STATIC
+
+
+def web_routers(settings: Settings) -> list[Router]:
+    """Every /ui route this environment serves. Sandbox-only areas (the phones, the inspector,
+    the clock) are simply absent in production."""
+    handlers: list[object] = [home]
+    if settings.environment == "sandbox":
+        handlers.append(clock_router)
+    return [
+        create_static_files_router(
+            path="/ui/static", directories=[STATIC], include_in_schema=False
+        ),
+        Router(path="/ui", route_handlers=handlers, include_in_schema=False),  # type: ignore[arg-type]
+    ]

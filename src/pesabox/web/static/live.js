@@ -1,0 +1,65 @@
+// Live updates for pesabox's pages, over Server-Sent Events. No build step: plain ES2017.
+//
+// A region of a page declares where its fresh HTML comes from and which stream says it
+// changed:
+//   <section id="inbox" data-live-events="/ui/phone/2547.../events"
+//            data-live-fragment="/ui/phone/2547.../inbox">...</section>
+// On every `change` event the fragment is fetched and swapped in, unless the user is typing
+// inside that region (the swap then waits until focus leaves it).
+"use strict";
+
+(function () {
+  const streams = new Map();
+
+  function subscribe(url, onChange) {
+    let listeners = streams.get(url);
+    if (!listeners) {
+      listeners = [];
+      streams.set(url, listeners);
+      const source = new EventSource(url);
+      source.addEventListener("change", () => listeners.forEach((fn) => fn()));
+    }
+    listeners.push(onChange);
+  }
+
+  function csrfToken() {
+    const match = document.cookie.match(/(?:^|;\s*)pesabox_csrf=([^;]+)/);
+    return match ? decodeURIComponent(match[1]) : "";
+  }
+
+  async function refresh(region) {
+    if (region.contains(document.activeElement) && document.activeElement !== region) {
+      region.dataset.liveStale = "1";
+      return;
+    }
+    const reply = await fetch(region.dataset.liveFragment, {
+      headers: { accept: "text/html" },
+      credentials: "same-origin",
+    });
+    if (!reply.ok) return;
+    const html = await reply.text();
+    if (html !== region.dataset.liveLast) {
+      region.dataset.liveLast = html;
+      region.innerHTML = html;
+      region.dispatchEvent(new CustomEvent("pesabox:updated", { bubbles: true }));
+    }
+    delete region.dataset.liveStale;
+  }
+
+  function start(region) {
+    subscribe(region.dataset.liveEvents, () => refresh(region));
+    region.addEventListener("focusout", () => {
+      setTimeout(() => {
+        if (region.dataset.liveStale && !region.contains(document.activeElement)) {
+          refresh(region);
+        }
+      }, 0);
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    document.querySelectorAll("[data-live-events][data-live-fragment]").forEach(start);
+  });
+
+  window.pesabox = { subscribe, refresh, csrfToken };
+})();
