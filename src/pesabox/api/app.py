@@ -22,9 +22,10 @@ from pesabox.api.routes.sandbox import sandbox_router
 from pesabox.api.routes.shortcodes import shortcodes_router
 from pesabox.core.platform import Platform
 from pesabox.errors import PesaError
+from pesabox.security.web_secret import web_secret
 from pesabox.settings import Settings
 from pesabox.web import web_routers
-from pesabox.web.security import csrf_config, web_secret
+from pesabox.web.security import csrf_config
 from pesabox.web.templating import template_config
 
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from litestar import Router, get, post
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import Redirect, ServerSentEvent, Template
-from msgspec import Struct
 
 from pesabox.domain.business_days import next_business_day
 from pesabox.errors import PesaError
@@ -26,7 +26,8 @@ STEPS = {"hour": "an hour", "day": "a day", "business-morning": "the next busine
 BUSINESS_MORNING = time(8, 0)
 
 
-class ClockStep(Struct):
+@dataclass(frozen=True, slots=True)
+class ClockStep:
     step: str
 
 
