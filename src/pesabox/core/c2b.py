@@ -78,6 +78,7 @@ class C2bService:
             ledger=ledger,
             max_callback_attempts=settings.callback_max_attempts,
             validation_timeout_s=settings.c2b_validation_timeout_s,
+            bonga_points_per_100_kes=settings.bonga_points_per_100_kes,
         )
         self._rules = settings.rewrite_rules()
         # The business must answer within the timeout, so that is the sender's whole budget.

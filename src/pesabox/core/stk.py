@@ -47,7 +47,12 @@ class StkService:
         self._settings = settings
         self._on_settled = on_settled
         self._shortcodes = shortcodes
-        self._context = SettleContext(ledger, settings.callback_max_attempts, self._shortcodes)
+        self._context = SettleContext(
+            ledger,
+            settings.callback_max_attempts,
+            self._shortcodes,
+            bonga_points_per_100_kes=settings.bonga_points_per_100_kes,
+        )
         self._inflight: set[str] = set()
         self._tasks: set[asyncio.Task[Any]] = set()
 

@@ -64,3 +64,24 @@ PLATFORM_REVENUE = AccountSpec(
 FLOAT = AccountSpec("platform:float", AccountKind.FLOAT, "platform", None, None)
 SUSPENSE = AccountSpec("platform:suspense", AccountKind.SUSPENSE, "platform", None, None)
 PLATFORM_ACCOUNTS = [PLATFORM_REVENUE, FLOAT, SUSPENSE]
+
+
+# --- the customer side (issue 5) -----------------------------------------------------------
+# Bonga accounts count whole points, not cents: their `*_cents` columns hold points, and no
+# transfer ever links a points account with a money account. The issuer runs negative by the
+# points in circulation, as the float does for e-money, so the ledger still sums to zero.
+
+
+def customer_bonga(msisdn: str) -> AccountSpec:
+    return AccountSpec(f"bonga:{msisdn}", AccountKind.BONGA_POINTS, msisdn, 0, None)
+
+
+BONGA_ISSUER = AccountSpec("platform:bonga", AccountKind.BONGA_POINTS, "platform", None, None)
+# What customers pay for airtime and data bundles: Safaricom's own sales, not fees.
+AIRTIME_SALES = AccountSpec(
+    "platform:airtime", AccountKind.PLATFORM_REVENUE, "platform", None, None
+)
+DATA_BUNDLE_SALES = AccountSpec(
+    "platform:data-bundles", AccountKind.PLATFORM_REVENUE, "platform", None, None
+)
+CUSTOMER_SIDE_ACCOUNTS = [BONGA_ISSUER, AIRTIME_SALES, DATA_BUNDLE_SALES]

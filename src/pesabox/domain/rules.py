@@ -113,6 +113,31 @@ B2C_TARIFFS: tuple[Tariff, ...] = (
     ),
 )
 
+# Send Money to another M-Pesa user (P2P), mpesa-domain-and-g2.md §2.2's current table;
+# 1-49 and 50-100 are both free, so they share one band here.
+P2P_TARIFFS: tuple[Tariff, ...] = (
+    Tariff(
+        date(2023, 9, 15),
+        "p2p",
+        _bands(
+            [
+                (1, 100, 0),
+                (101, 500, 7),
+                (501, 1_000, 13),
+                (1_001, 1_500, 23),
+                (1_501, 2_500, 33),
+                (2_501, 3_500, 53),
+                (3_501, 5_000, 57),
+                (5_001, 7_500, 78),
+                (7_501, 10_000, 90),
+                (10_001, 15_000, 100),
+                (15_001, 20_000, 105),
+                (20_001, 250_000, 108),
+            ]
+        ),
+    ),
+)
+
 # Buy Goods ("Mauzo"): the merchant pays 0.5% of amounts above KES 200, at most KES 200.
 MAUZO_FREE_UP_TO_CENTS = kes(200)
 MAUZO_RATE_PER_THOUSAND = 5
@@ -139,6 +164,10 @@ def paybill_fee_cents(amount_cents: int, day: date) -> int:
 
 def b2c_fee_cents(amount_cents: int, day: date) -> int:
     return _band_fee(_effective(B2C_TARIFFS, day), amount_cents)
+
+
+def p2p_fee_cents(amount_cents: int, day: date) -> int:
+    return _band_fee(_effective(P2P_TARIFFS, day), amount_cents)
 
 
 def _band_fee(tariff: Tariff, amount_cents: int) -> int:

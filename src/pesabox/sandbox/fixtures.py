@@ -91,3 +91,43 @@ CUSTOMERS: tuple[CustomerFixture, ...] = (
         for n in (1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 12, 13)
     ),
 )
+
+
+# --- the org portal (issue 5) -------------------------------------------------------------
+
+# Each seeded organisation's web operator, on its first shortcode, with both portal roles a
+# demo needs: Business Manager (move funds, withdraw) and Business Administrator (operators,
+# validation). Public sandbox values, printed by `pesabox seed --print-credentials`.
+WEB_OPERATOR_NAME = "webadmin"
+WEB_OPERATOR_PASSWORD = "Pesabox#2026"  # noqa: S105 - a public sandbox value
+WEB_OPERATOR_ROLES = "Business Manager,Business Administrator"
+
+
+@dataclass(frozen=True, slots=True)
+class OrganisationFixture:
+    organisation: str
+    # Where the organisation's web operator signs in.
+    portal_shortcode: str
+    bank_name: str
+    branch: str
+    account_number: str
+
+
+ORGANISATIONS: tuple[OrganisationFixture, ...] = (
+    OrganisationFixture(
+        "Safaricom Daraja Sandbox", "174379", "KCB Bank Kenya", "Moi Avenue", "1100174379"
+    ),
+    OrganisationFixture("Daraja Test Shop", "174380", "Equity Bank", "Westlands", "0180174380"),
+    OrganisationFixture(
+        "Safaricom Daraja 000", "600000", "Co-operative Bank", "Upper Hill", "0110600000"
+    ),
+    OrganisationFixture(
+        "Safaricom Daraja 977", "600977", "NCBA Bank", "Mombasa Road", "0120600977"
+    ),
+    OrganisationFixture(
+        "Safaricom Daraja 996", "600996", "Stanbic Bank", "Kenyatta Avenue", "0130600996"
+    ),
+    OrganisationFixture(
+        "Safaricom Daraja 999", "600999", "Absa Bank Kenya", "Kisumu", "0140600999"
+    ),
+)

@@ -49,6 +49,7 @@ class SandboxCredentials:
 def seed(conn: Connection, *, now: float, ledger: LedgerStore) -> SandboxCredentials:
     ledger.ensure_accounts(conn, accounts.PLATFORM_ACCOUNTS, now)
     _seed_shortcodes(conn, ledger, now)
+    _seed_organisation_side(conn, now)
     max_balance = limits_on(eat_datetime(now).date()).max_balance_cents
     for customer in fixtures.CUSTOMERS:
         _seed_customer(conn, ledger, customer, max_balance_cents=max_balance, now=now)
@@ -270,3 +271,40 @@ def seed_bulk_customers(conn: Connection, *, count: int, now: float, ledger: Led
         .values(debits_posted=accounts_table.c.debits_posted + amount * len(msisdns))
     )
     return len(msisdns)
+
+
+def _seed_organisation_side(conn: Connection, now: float) -> None:
+    """Each seeded organisation's bank account and web operator (issue 5); an organisation
+    that has either already keeps what it has."""
+    from pesabox.domain.org_funds import BankDetails
+    from pesabox.storage import bank_accounts_store
+
+    for fixture in fixtures.ORGANISATIONS:
+        organisation_id = conn.execute(
+            select(organisations.c.id).where(organisations.c.name == fixture.organisation)
+        ).scalar()
+        if organisation_id is None:
+            continue
+        if bank_accounts_store.get_bank_details(conn, organisation_id) is None:
+            details = BankDetails(
+                fixture.bank_name, fixture.branch, fixture.account_number, fixture.organisation
+            )
+            bank_accounts_store.set_bank_details(conn, organisation_id, details, now=now)
+        present = conn.execute(
+            select(operators.c.id).where(
+                operators.c.shortcode == fixture.portal_shortcode,
+                operators.c.username == fixtures.WEB_OPERATOR_NAME,
+            )
+        ).first()
+        if present is None:
+            conn.execute(
+                insert(operators).values(
+                    shortcode=fixture.portal_shortcode,
+                    username=fixtures.WEB_OPERATOR_NAME,
+                    kind="web",
+                    password_changed_at=now,
+                    password_digest=_fixture_digest(fixtures.WEB_OPERATOR_PASSWORD),
+                    roles=fixtures.WEB_OPERATOR_ROLES,
+                    created_at=now,
+                )
+            )

@@ -125,14 +125,19 @@ def check_initiator(
     shortcode: str,
     username: str,
     password_candidates: tuple[str, ...],
-    role: OperatorRole,
+    role: OperatorRole | None,
     now: float,
+    kind: OperatorKind = OperatorKind.API,
     max_age_days: int = PASSWORD_MAX_AGE_DAYS_DEFAULT,
     lockout_threshold: int = LOCKOUT_THRESHOLD_DEFAULT,
     cache: VerificationCache = DEFAULT_CACHE,
     password_matches: PasswordCheck = pin_matches,
 ) -> InitiatorVerdict:
-    """The verdict on initiator `username` of `shortcode` acting in `role` (module docstring)."""
+    """The verdict on initiator `username` of `shortcode` acting in `role` (module docstring).
+
+    The org portal's sign-in asks the same of a web operator (`kind` web, `role` None: any
+    of its roles will do), so both channels share one lockout and one password age.
+    """
     with _transaction(conn):
         operator = operators_store.get_operator(conn, shortcode=shortcode, username=username)
     if operator is None:
@@ -155,7 +160,7 @@ def check_initiator(
         if failure.locked:
             return InitiatorVerdict(InitiatorOutcome.LOCKED, "wrong password; locked", operator.id)
         return InitiatorVerdict(InitiatorOutcome.INVALID, "wrong password", operator.id)
-    verdict = _authorisation(operator, role=role, now=now, max_age_days=max_age_days)
+    verdict = _authorisation(operator, role=role, kind=kind, now=now, max_age_days=max_age_days)
     if verdict.ok and operator.failed_attempts > 0:
         with _transaction(conn):
             operators_store.record_success(conn, operator_id=operator.id)
@@ -186,12 +191,19 @@ def _pad_refusal_work(done: int, password_matches: PasswordCheck) -> None:
 
 
 def _authorisation(
-    operator: OperatorRecord, *, role: OperatorRole, now: float, max_age_days: int
+    operator: OperatorRecord,
+    *,
+    role: OperatorRole | None,
+    kind: OperatorKind,
+    now: float,
+    max_age_days: int,
 ) -> InitiatorVerdict:
     """What a right password still has to pass: channel, role, then age."""
-    if operator.kind is not OperatorKind.API:
-        return InitiatorVerdict(InitiatorOutcome.INVALID, "web operator", operator.id)
-    if role not in operator.roles:
+    if operator.kind is not kind:
+        return InitiatorVerdict(
+            InitiatorOutcome.INVALID, f"{operator.kind.value} operator", operator.id
+        )
+    if role is not None and role not in operator.roles:
         return InitiatorVerdict(
             InitiatorOutcome.NOT_ALLOWED, f"missing role {role.value}", operator.id
         )

@@ -25,7 +25,7 @@ from pesabox.domain.c2b import (
 )
 from pesabox.domain.result_codes import StkResult, stk_description
 from pesabox.domain.rules import Fees
-from pesabox.domain.services import customer_payment
+from pesabox.domain.services import bonga_earning, customer_payment
 from pesabox.sandbox.scenarios import CallbackMode, Scenario
 from pesabox.storage import c2b_store, parties_store
 from pesabox.storage.c2b_store import Payment
@@ -62,6 +62,8 @@ class C2bContext:
     validation_timeout_s: float
     # When this process delivers callbacks, confirmations are written leased to it.
     claim_lease_s: float | None = None
+    # Bonga points the customer earns per KES 100 paid (issue 5); 0 earns none.
+    bonga_points_per_100_kes: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,6 +286,11 @@ def _notify_completed(
     payee: str,
     now: float,
 ) -> Outcome:
+    bonga_earning.earn(
+        conn, context.ledger, msisdn=payment.msisdn, amount_cents=payment.amount_cents,
+        transaction_id=payment.trans_id, points_per_100_kes=context.bonga_points_per_100_kes,
+        now=now,
+    )  # fmt: skip
     _tell_customer(
         conn,
         payment.msisdn,

@@ -10,7 +10,7 @@ from pesabox.callbacks.queries import ClaimedCallback
 from pesabox.clock import daraja_timestamp
 from pesabox.domain import sms
 from pesabox.domain.result_codes import StkResult, stk_description
-from pesabox.domain.services import customer_payment
+from pesabox.domain.services import bonga_earning, customer_payment
 from pesabox.domain.stk_callback import stk_callback_payload
 from pesabox.ids import receipt_number
 from pesabox.sandbox.scenarios import Action
@@ -48,6 +48,8 @@ class SettleContext:
     # When this process delivers callbacks, new rows are written leased to it for this long,
     # which saves the dispatcher a claim (a db transaction) per payment.
     claim_lease_s: float | None = None
+    # Bonga points the customer earns per KES 100 paid (issue 5); 0 earns none.
+    bonga_points_per_100_kes: int = 0
 
 
 def settle_request(
@@ -115,6 +117,11 @@ def _pay(
     if result_code != StkResult.SUCCESS:
         return result_code, None
     receipt = receipt_number(now)
+    bonga_earning.earn(
+        conn, context.ledger, msisdn=record.msisdn, amount_cents=record.amount_cents,
+        transaction_id=record.checkout_request_id,
+        points_per_100_kes=context.bonga_points_per_100_kes, now=now,
+    )  # fmt: skip
     _send_confirmation_sms(
         conn,
         context.ledger,

@@ -1,0 +1,237 @@
+"""The customer's own M-PESA menu on the simulated handset: creating test customers, Send
+Money, Buy Airtime and My Account. The sandbox API and the phone page both call this."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from sqlalchemy.exc import IntegrityError
+
+from pesabox.clock import Clock, eat_datetime
+from pesabox.domain import accounts
+from pesabox.domain.bonga import LineType, is_valid_pin
+from pesabox.domain.ledger import Purpose, TransferRequest
+from pesabox.domain.rules import limits_on
+from pesabox.domain.services.airtime import AirtimeOrder, buy_airtime
+from pesabox.domain.services.bonga_earning import points_balance
+from pesabox.domain.services.handset_menu import MenuContext
+from pesabox.domain.services.send_money import SendOrder, send_money
+from pesabox.errors import SandboxError
+from pesabox.ids import receipt_number
+from pesabox.security.credentials import pin_digest, pin_matches
+from pesabox.settings import Settings
+from pesabox.storage import customer_store, ledger_queries, parties_store
+from pesabox.storage.customer_store import CustomerProfile, NewCustomer
+from pesabox.storage.db import read_transaction
+from pesabox.storage.handset_store import HandsetTransaction
+from pesabox.storage.ledger_queries import StatementLine
+from pesabox.storage.ledger_store import LedgerStore
+from pesabox.storage.types import Connection, Engine
+from pesabox.storage.writer import LedgerWriter
+
+T = TypeVar("T")
+MSISDN = re.compile(r"254(7[0-9]|1[01])[0-9]{7}")
+_NATIONAL_ID = re.compile(r"[0-9]{6,10}")
+# A fresh receipt is drawn when one collides (or a same-key request won a race).
+_RECEIPT_ATTEMPTS = 3
+MINI_STATEMENT_LINES = 10
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerForm:
+    msisdn: str
+    name: str
+    pin: str
+    national_id: str
+    line_type: str
+    opening_balance_cents: int
+
+
+@dataclass(frozen=True, slots=True)
+class AccountView:
+    msisdn: str
+    name: str
+    balance_cents: int
+    points: int
+    mini_statement: list[StatementLine]
+
+
+def bad_input(field: str, why: str) -> SandboxError:
+    return SandboxError(f"{field}: {why}", error_code="400.002.02", http_status=400)
+
+
+def check_msisdn(value: str, field: str = "msisdn") -> str:
+    if not MSISDN.fullmatch(value):
+        raise bad_input(field, "a Safaricom number, 254 and 9 digits")
+    return value
+
+
+def check_form(form: CustomerForm) -> None:
+    check_msisdn(form.msisdn)
+    if not 1 <= len(form.name.strip()) <= 100 or not form.name.isprintable():
+        raise bad_input("name", "1 to 100 printable characters")
+    if not is_valid_pin(form.pin):
+        raise bad_input("pin", "4 digits")
+    if not _NATIONAL_ID.fullmatch(form.national_id):
+        raise bad_input("national_id", "6 to 10 digits")
+    if form.line_type not in {LineType.PREPAY, LineType.POSTPAY}:
+        raise bad_input("line_type", "prepay or postpay")
+    if form.opening_balance_cents < 0:
+        raise bad_input("opening_balance", "zero or more")
+
+
+class CustomerMenuService:
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        writer: LedgerWriter,
+        ledger: LedgerStore,
+        clock: Clock,
+        settings: Settings,
+    ) -> None:
+        self._engine = engine
+        self._writer = writer
+        self._ledger = ledger
+        self._clock = clock
+        self.context = MenuContext(
+            ledger=ledger,
+            points_per_100_kes=settings.bonga_points_per_100_kes,
+            pin_lockout_threshold=settings.bonga_pin_lockout_threshold,
+        )
+
+    # --- customers --------------------------------------------------------------------
+
+    async def create_customer(self, form: CustomerForm) -> CustomerProfile:
+        check_form(form)
+        digest = await asyncio.to_thread(pin_digest, form.pin)
+        now = self._clock.now()
+        max_balance = limits_on(eat_datetime(now).date()).max_balance_cents
+        if form.opening_balance_cents > max_balance:
+            raise bad_input("opening_balance", "above the wallet's balance limit")
+        new = NewCustomer(form.msisdn, form.name.strip(), digest, form.national_id, form.line_type)
+
+        def job(conn: Connection) -> CustomerProfile | None:
+            if not customer_store.insert_customer(conn, new, now=now):
+                return None
+            wallet = accounts.customer_wallet(new.msisdn, max_balance_cents=max_balance)
+            self._ledger.ensure_accounts(conn, [wallet, accounts.customer_bonga(new.msisdn)], now)
+            if form.opening_balance_cents:
+                _fund(conn, self._ledger, wallet.code, form.opening_balance_cents, now=now)
+            return customer_store.get_profile(conn, new.msisdn)
+
+        created = await self._writer.submit(job)
+        if created is None:
+            raise SandboxError(
+                "a customer with this MSISDN exists", error_code="409.001.01", http_status=409
+            )
+        return created
+
+    async def customers(self) -> list[CustomerProfile]:
+        return await asyncio.to_thread(self._read, customer_store.list_profiles)
+
+    async def profile(self, msisdn: str) -> CustomerProfile | None:
+        if not MSISDN.fullmatch(msisdn):
+            return None
+        return await asyncio.to_thread(self._read, lambda c: customer_store.get_profile(c, msisdn))
+
+    # --- Send Money, Buy Airtime ------------------------------------------------------
+
+    async def send_money(
+        self, msisdn: str, *, recipient: str, amount_cents: int, pin: str, key: str | None
+    ) -> HandsetTransaction:
+        check_msisdn(recipient, "recipient")
+        order = SendOrder(msisdn, recipient, amount_cents, await self._pin_ok(msisdn, pin), key)
+        return await self.submit_with_receipt(
+            lambda conn, receipt, now: send_money(
+                conn, self.context, order, receipt=receipt, now=now
+            )
+        )
+
+    async def buy_airtime(
+        self, msisdn: str, *, recipient: str, amount_cents: int, pin: str, key: str | None
+    ) -> HandsetTransaction:
+        check_msisdn(recipient, "recipient")
+        order = AirtimeOrder(msisdn, recipient, amount_cents, await self._pin_ok(msisdn, pin), key)
+        return await self.submit_with_receipt(
+            lambda conn, receipt, now: buy_airtime(
+                conn, self.context, order, receipt=receipt, now=now
+            )
+        )
+
+    # --- My Account -------------------------------------------------------------------
+
+    async def account(self, msisdn: str) -> AccountView | None:
+        def read(conn: Connection) -> AccountView | None:
+            customer = parties_store.get_customer(conn, msisdn)
+            wallet = ledger_queries.account_balance(conn, f"wallet:{msisdn}")
+            if customer is None or wallet is None:
+                return None
+            statement = ledger_queries.statement(
+                conn, f"wallet:{msisdn}", limit=MINI_STATEMENT_LINES
+            )
+            points = points_balance(conn, self._ledger, msisdn)
+            return AccountView(msisdn, customer.name, wallet["balance_cents"], points, statement)
+
+        if not MSISDN.fullmatch(msisdn):
+            return None
+        return await asyncio.to_thread(self._read, read)
+
+    # --- shared -----------------------------------------------------------------------
+
+    def clock_now(self) -> float:
+        return self._clock.now()
+
+    async def submit_with_receipt(
+        self, job: Callable[[Connection, str, float], HandsetTransaction]
+    ) -> HandsetTransaction:
+        """Run a menu job with a fresh receipt, drawing another if it collides."""
+        for attempt in range(_RECEIPT_ATTEMPTS):
+            now = self._clock.now()
+            receipt = receipt_number(now)
+            try:
+                return await self._writer.submit(_with_receipt(job, receipt, now))
+            except IntegrityError:
+                if attempt == _RECEIPT_ATTEMPTS - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def _pin_ok(self, msisdn: str, pin: str) -> bool:
+        # Key stretching stays off the writer's thread (see HandsetService).
+        def check(conn: Connection) -> bool:
+            customer = parties_store.get_customer(conn, msisdn)
+            return customer is not None and pin_matches(pin, customer.pin_digest)
+
+        return await asyncio.to_thread(self._read, check)
+
+    def _read(self, query: Callable[[Connection], T]) -> T:
+        with read_transaction(self._engine) as conn:
+            return query(conn)
+
+
+def _with_receipt(
+    job: Callable[[Connection, str, float], HandsetTransaction], receipt: str, now: float
+) -> Callable[[Connection], HandsetTransaction]:
+    return lambda conn: job(conn, receipt, now)
+
+
+def _fund(
+    conn: Connection, ledger: LedgerStore, wallet: str, amount_cents: int, *, now: float
+) -> None:
+    # Opening balances come from the float, as the seed funds its customers; the fixed id
+    # means the wallet is funded once.
+    posting = ledger.post(
+        conn,
+        [
+            TransferRequest(
+                f"opening:{wallet}", accounts.FLOAT.code, wallet, amount_cents, Purpose.FUNDING
+            )
+        ],
+        now=now,
+    )
+    if not posting.ok:
+        raise RuntimeError(f"ledger refused the opening balance of {wallet}: {posting.status}")

@@ -1,0 +1,338 @@
+"""The org portal's use cases, for a signed-in web operator: balances, statements, moving
+funds, withdrawing to the bank, the settlement report, operators, C2B URLs and validation.
+
+Every method takes the operator's `PortalSession` and checks that the shortcode or record it
+is asked about belongs to the session's organisation. Anything else is `PortalNotFound`,
+the same answer as for something that does not exist, so one organisation cannot even learn
+what another has. Actions that need a role the operator lacks are `PortalForbidden`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import TypeVar
+
+from pesabox.clock import Clock
+from pesabox.domain import accounts
+from pesabox.domain.operators import (
+    OperatorKind,
+    OperatorRole,
+    OperatorRuleError,
+    parse_roles,
+)
+from pesabox.domain.org_funds import (
+    ADMINISTER_ROLES,
+    MOVE_FUNDS_ROLES,
+    WITHDRAW_ROLES,
+    BankDetails,
+    FundsRefusal,
+    parse_amount,
+)
+from pesabox.domain.services import org_funds
+from pesabox.domain.services.org_funds import MoveOutcome, WithdrawalOutcome
+from pesabox.security.certificates import encrypt_credential
+from pesabox.security.web_sessions import PortalSession
+from pesabox.settings import Settings
+from pesabox.storage import (
+    bank_accounts_store,
+    c2b_store,
+    certificates_store,
+    ledger_queries,
+    operators_store,
+    orgs_store,
+    statement_queries,
+    web_sessions_store,
+    withdrawals_store,
+)
+from pesabox.storage.c2b_store import Registration
+from pesabox.storage.db import read_transaction
+from pesabox.storage.ledger_store import LedgerStore
+from pesabox.storage.operators_store import OperatorRecord
+from pesabox.storage.parties_store import ShortcodeCache, ShortcodeRecord, get_shortcode
+from pesabox.storage.statement_queries import Line, StatementFilter
+from pesabox.storage.types import Connection, Engine
+from pesabox.storage.withdrawals_store import SettlementDay, WithdrawalRecord
+from pesabox.storage.writer import LedgerWriter
+
+T = TypeVar("T")
+
+# The statement's account names as the portal shows them, and their ledger codes.
+ACCOUNT_LABELS = {"utility": "Utility", "working": "Working", "charges": "Charges Paid"}
+_ACCOUNT_SPECS = {
+    "utility": accounts.org_utility,
+    "working": accounts.org_working,
+    "charges": accounts.org_charges_paid,
+}
+
+
+class PortalNotFound(LookupError):
+    """Not there, or not this organisation's: the portal answers 404 either way."""
+
+
+class PortalForbidden(PermissionError):
+    """The operator's roles do not allow this."""
+
+
+@dataclass(frozen=True, slots=True)
+class Balances:
+    shortcode: str
+    utility_cents: int
+    working_cents: int
+    charges_cents: int
+
+
+def account_code(shortcode: str, account: str) -> str:
+    spec = _ACCOUNT_SPECS.get(account)
+    if spec is None:
+        raise PortalNotFound(f"no account {account!r}")
+    return spec(shortcode).code
+
+
+class OrgPortalService:
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        writer: LedgerWriter,
+        ledger: LedgerStore,
+        clock: Clock,
+        settings: Settings,
+        shortcodes: ShortcodeCache,
+    ) -> None:
+        self._engine = engine
+        self._writer = writer
+        self._ledger = ledger
+        self._clock = clock
+        self._settings = settings
+        self._shortcodes = shortcodes
+
+    # --- scoping ----------------------------------------------------------------------
+
+    @staticmethod
+    def own_shortcode(session: PortalSession, shortcode: str) -> str:
+        if shortcode not in session.shortcodes:
+            raise PortalNotFound(f"no shortcode {shortcode}")
+        return shortcode
+
+    @staticmethod
+    def require(session: PortalSession, roles: frozenset[OperatorRole]) -> None:
+        if not session.has_any(roles):
+            names = " or ".join(sorted(role.value for role in roles))
+            raise PortalForbidden(f"this needs the {names} role")
+
+    async def _read(self, query: Callable[[Connection], T]) -> T:
+        def run() -> T:
+            with read_transaction(self._engine) as conn:
+                return query(conn)
+
+        return await asyncio.to_thread(run)
+
+    # --- money ------------------------------------------------------------------------
+
+    async def balances(self, session: PortalSession, shortcode: str) -> Balances:
+        self.own_shortcode(session, shortcode)
+
+        def query(conn: Connection) -> Balances:
+            values = []
+            for account in ("utility", "working", "charges"):
+                found = ledger_queries.account_balance(conn, account_code(shortcode, account))
+                values.append(found["balance_cents"] if found else 0)
+            return Balances(shortcode, *values)
+
+        return await self._read(query)
+
+    async def statement(
+        self,
+        session: PortalSession,
+        shortcode: str,
+        account: str,
+        filters: StatementFilter,
+        *,
+        limit: int = 200,
+    ) -> list[Line]:
+        code = account_code(self.own_shortcode(session, shortcode), account)
+        return await self._read(
+            lambda conn: statement_queries.statement(conn, code, filters, limit=limit)
+        )
+
+    async def move_to_working(
+        self, session: PortalSession, shortcode: str, *, amount: str, form_key: str
+    ) -> MoveOutcome:
+        self.own_shortcode(session, shortcode)
+        self.require(session, MOVE_FUNDS_ROLES)
+        amount_cents = parse_amount(amount)
+        key = _form_key(form_key)
+        now = self._clock.now()
+        outcome = await self._writer.submit(
+            lambda conn: org_funds.move_to_working(
+                conn,
+                self._ledger,
+                shortcode=shortcode,
+                amount_cents=amount_cents,
+                idempotency_key=key,
+                now=now,
+            )
+        )
+        if outcome.refusal:
+            raise FundsRefusal(outcome.refusal)
+        return outcome
+
+    async def withdraw(
+        self, session: PortalSession, shortcode: str, *, amount: str, form_key: str
+    ) -> WithdrawalRecord:
+        self.own_shortcode(session, shortcode)
+        self.require(session, WITHDRAW_ROLES)
+        amount_cents = parse_amount(amount)
+        key = _form_key(form_key)
+        now = self._clock.now()
+
+        def job(conn: Connection) -> WithdrawalOutcome:
+            return org_funds.withdraw(
+                conn,
+                self._ledger,
+                shortcode=shortcode,
+                organisation_id=session.organisation_id,
+                operator_id=session.operator_id,
+                amount_cents=amount_cents,
+                idempotency_key=key,
+                now=now,
+            )
+
+        outcome = await self._writer.submit(job)
+        if outcome.withdrawal is None:
+            raise FundsRefusal(outcome.refusal or "the withdrawal was refused")
+        return outcome.withdrawal
+
+    async def withdrawals(
+        self, session: PortalSession, *, settle_on: date | None = None
+    ) -> list[WithdrawalRecord]:
+        return await self._read(
+            lambda conn: withdrawals_store.list_withdrawals(
+                conn, shortcodes=session.shortcodes, settle_on=settle_on
+            )
+        )
+
+    async def withdrawal(self, session: PortalSession, withdrawal_id: str) -> WithdrawalRecord:
+        found = await self._read(
+            lambda conn: withdrawals_store.get_withdrawal(
+                conn, withdrawal_id, shortcodes=session.shortcodes
+            )
+        )
+        if found is None:
+            raise PortalNotFound(f"no withdrawal {withdrawal_id}")
+        return found
+
+    async def settlement_days(self, session: PortalSession) -> list[SettlementDay]:
+        return await self._read(
+            lambda conn: withdrawals_store.settlement_days(conn, shortcodes=session.shortcodes)
+        )
+
+    async def bank_details(self, session: PortalSession) -> BankDetails | None:
+        return await self._read(
+            lambda conn: bank_accounts_store.get_bank_details(conn, session.organisation_id)
+        )
+
+    # --- shortcodes -------------------------------------------------------------------
+
+    async def shortcode_records(self, session: PortalSession) -> list[ShortcodeRecord]:
+        def query(conn: Connection) -> list[ShortcodeRecord]:
+            found = (get_shortcode(conn, code) for code in session.shortcodes)
+            return [record for record in found if record is not None]
+
+        return await self._read(query)
+
+    async def registration(self, session: PortalSession, shortcode: str) -> Registration | None:
+        self.own_shortcode(session, shortcode)
+        return await self._read(lambda conn: c2b_store.get_registration(conn, shortcode))
+
+    async def set_validation(self, session: PortalSession, shortcode: str, *, on: bool) -> bool:
+        self.own_shortcode(session, shortcode)
+        self.require(session, ADMINISTER_ROLES)
+        changed = await self._writer.submit(
+            lambda conn: orgs_store.set_validation(conn, shortcode, enabled=on)
+        )
+        # This process sees the switch at once; others within the cache's few seconds.
+        self._shortcodes.clear()
+        return changed
+
+    # --- operators --------------------------------------------------------------------
+
+    async def operators(self, session: PortalSession) -> list[OperatorRecord]:
+        def query(conn: Connection) -> list[OperatorRecord]:
+            found: list[OperatorRecord] = []
+            for code in session.shortcodes:
+                found.extend(operators_store.list_operators(conn, shortcode=code))
+            return found
+
+        return await self._read(query)
+
+    async def add_api_operator(
+        self,
+        session: PortalSession,
+        shortcode: str,
+        *,
+        username: str,
+        roles: Iterable[str],
+        password: str,
+    ) -> OperatorRecord:
+        self.own_shortcode(session, shortcode)
+        self.require(session, ADMINISTER_ROLES)
+        chosen = parse_roles(roles)
+        now = self._clock.now()
+        return await self._writer.submit(
+            lambda conn: operators_store.add_operator(
+                conn,
+                shortcode=shortcode,
+                username=username,
+                kind=OperatorKind.API,
+                roles=chosen,
+                password=password,
+                now=now,
+            )
+        )
+
+    async def set_password(
+        self, session: PortalSession, shortcode: str, *, username: str, password: str
+    ) -> OperatorRecord:
+        self.own_shortcode(session, shortcode)
+        self.require(session, ADMINISTER_ROLES)
+        now = self._clock.now()
+
+        def job(conn: Connection) -> OperatorRecord:
+            record = operators_store.set_password(
+                conn, shortcode=shortcode, username=username, password=password, now=now
+            )
+            # Whoever held the old password is signed out everywhere.
+            web_sessions_store.delete_for_operator(conn, record.id)
+            return record
+
+        return await self._writer.submit(job)
+
+    async def unlock(self, session: PortalSession, shortcode: str, *, username: str) -> bool:
+        self.own_shortcode(session, shortcode)
+        self.require(session, ADMINISTER_ROLES)
+        return await self._writer.submit(
+            lambda conn: operators_store.unlock(conn, shortcode=shortcode, username=username)
+        )
+
+    async def security_credential(self, password: str) -> str:
+        """`password` encrypted with this environment's certificate, as an initiator's
+        SecurityCredential (the portal's counterpart of `pesabox credential encrypt`)."""
+        if not password:
+            raise OperatorRuleError("enter the initiator's password")
+        environment = self._settings.environment
+        stored = await self._read(lambda conn: certificates_store.get(conn, environment))
+        if stored is None:
+            raise PortalNotFound(f"no certificate for the {environment} environment")
+        return encrypt_credential(password, stored.certificate_pem)
+
+
+def _form_key(text: str) -> str:
+    # The form's hidden one-time key: random text the page made; only its shape is checked.
+    key = text.strip()
+    if not 16 <= len(key) <= 64 or not key.replace("-", "").replace("_", "").isalnum():
+        raise FundsRefusal("the form has expired; reload the page and try again")
+    return key

@@ -1,0 +1,104 @@
+"""The Bonga PIN (§2.9): set or changed at *126*5# after vetting (prepay: the national ID
+number and the amount of the last top-up; postpay: call 200), and checked, with a lockout,
+before a points transfer or a data bundle bought with M-PESA.
+
+Key stretching happens outside the writer: the caller derives the new digest, or checks a
+typed PIN against the digest it read, and hands the result in. The check inside the job
+then confirms that digest is still the one on file, so a PIN changed meanwhile is not
+accepted on the strength of the old one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from pesabox.domain import customer_sms
+from pesabox.domain.bonga import LineType, vetting_passes
+from pesabox.domain.services.handset_menu import MenuContext, tell
+from pesabox.storage import customer_store, handset_store
+from pesabox.storage.types import Connection
+
+
+class PinSetOutcome(StrEnum):
+    SET = "set"
+    VETTING_FAILED = "vetting_failed"
+    CALL_200 = "call_200"
+    UNKNOWN_CUSTOMER = "unknown_customer"
+
+
+@dataclass(frozen=True, slots=True)
+class PinSetRequest:
+    msisdn: str
+    national_id: str
+    last_topup_cents: int
+    new_pin_digest: str
+
+
+def set_pin(conn: Connection, request: PinSetRequest, *, now: float) -> PinSetOutcome:
+    profile = customer_store.get_profile(conn, request.msisdn)
+    if profile is None or profile.status != "active":
+        return PinSetOutcome.UNKNOWN_CUSTOMER
+    if profile.line_type == LineType.POSTPAY:
+        tell(conn, request.msisdn, customer_sms.call_200(), sender=customer_sms.BONGA, now=now)
+        return PinSetOutcome.CALL_200
+    if not vetting_passes(
+        national_id_given=request.national_id,
+        national_id_on_file=profile.national_id,
+        topup_given_cents=request.last_topup_cents,
+        last_topup_cents=handset_store.last_topup_cents(conn, request.msisdn),
+    ):
+        tell(conn, request.msisdn, customer_sms.vetting_failed(), sender=customer_sms.BONGA,
+             now=now)  # fmt: skip
+        return PinSetOutcome.VETTING_FAILED
+    customer_store.set_bonga_pin(conn, request.msisdn, digest=request.new_pin_digest)
+    tell(conn, request.msisdn, customer_sms.pin_set(), sender=customer_sms.BONGA, now=now)
+    return PinSetOutcome.SET
+
+
+class PinCheck(StrEnum):
+    OK = "ok"
+    WRONG = "wrong"
+    LOCKED = "locked"
+    NOT_SET = "not_set"
+
+
+@dataclass(frozen=True, slots=True)
+class TypedPin:
+    """A Bonga PIN typed on the handset, already compared with `checked_digest`."""
+
+    matched: bool
+    checked_digest: str | None
+
+
+def check_pin(
+    conn: Connection, context: MenuContext, msisdn: str, typed: TypedPin, *, now: float
+) -> PinCheck:
+    """Count a wrong PIN (locking at the threshold) or clear the count on a right one."""
+    profile = customer_store.get_profile(conn, msisdn)
+    if profile is None or profile.bonga_pin_digest is None:
+        return PinCheck.NOT_SET
+    if profile.bonga_pin_locked:
+        tell(conn, msisdn, customer_sms.pin_locked(), sender=customer_sms.BONGA, now=now)
+        return PinCheck.LOCKED
+    if typed.matched and typed.checked_digest == profile.bonga_pin_digest:
+        customer_store.clear_pin_failures(conn, msisdn)
+        return PinCheck.OK
+    failures = customer_store.record_pin_failure(
+        conn, msisdn, lockout_threshold=context.pin_lockout_threshold
+    )
+    attempts_left = context.pin_lockout_threshold - failures
+    if attempts_left <= 0:
+        tell(conn, msisdn, customer_sms.pin_locked(), sender=customer_sms.BONGA, now=now)
+        return PinCheck.LOCKED
+    body = customer_sms.pin_wrong(attempts_left=attempts_left)
+    tell(conn, msisdn, body, sender=customer_sms.BONGA, now=now)
+    return PinCheck.WRONG
+
+
+# How a failed Bonga PIN check is reported in a transaction's result.
+PIN_RESULTS: dict[PinCheck, tuple[int, str]] = {
+    PinCheck.WRONG: (2001, "The Bonga PIN is wrong"),
+    PinCheck.LOCKED: (8006, "The Bonga PIN is locked; dial *126*5# to set a new one"),
+    PinCheck.NOT_SET: (8006, "No Bonga PIN is set; dial *126*5# to set one"),
+}

@@ -1,0 +1,67 @@
+"""A data bundle bought from the Bonga menu and paid via M-PESA: the Bonga PIN guards it
+(integration FAQ), the wallet pays Safaricom's data-bundle account, and the purchase earns
+points like any M-PESA transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pesabox.domain import accounts, customer_sms
+from pesabox.domain.data_bundles import DataBundle
+from pesabox.domain.result_codes import stk_description
+from pesabox.domain.services import bonga_earning, wallet_debit
+from pesabox.domain.services.bonga_pin import PIN_RESULTS, PinCheck, TypedPin, check_pin
+from pesabox.domain.services.handset_menu import MenuContext, MenuRequest, record, replayed, tell
+from pesabox.storage import handset_store
+from pesabox.storage.handset_store import HandsetTransaction
+from pesabox.storage.types import Connection
+
+
+@dataclass(frozen=True, slots=True)
+class BundleOrder:
+    msisdn: str
+    bundle: DataBundle
+    pin: TypedPin
+    idempotency_key: str | None = None
+
+
+def buy_bundle(
+    conn: Connection, context: MenuContext, order: BundleOrder, *, receipt: str, now: float
+) -> HandsetTransaction:
+    earlier = replayed(conn, order.idempotency_key)
+    if earlier is not None:
+        return earlier
+    bundle = order.bundle
+    request = MenuRequest(
+        handset_store.DATA_BUNDLE, order.msisdn, bundle.code, bundle.price_cents,
+        receipt, order.idempotency_key, now,
+    )  # fmt: skip
+    pin = check_pin(conn, context, order.msisdn, order.pin, now=now)
+    if pin != PinCheck.OK:
+        code, reason = PIN_RESULTS[pin]
+        return record(conn, request, result_code=code, result_desc=reason)
+    context.ledger.ensure_accounts(conn, [accounts.DATA_BUNDLE_SALES], now)
+    debit = wallet_debit.WalletDebit(
+        receipt, order.msisdn, accounts.DATA_BUNDLE_SALES.code, bundle.price_cents, 0
+    )
+    code = wallet_debit.debit(conn, context.ledger, debit, now=now)
+    if code != 0:
+        reason = stk_description(code)
+        tell(conn, order.msisdn, customer_sms.failed(what=f"Buying {bundle.name}", reason=reason),
+             sender=customer_sms.MPESA, now=now)  # fmt: skip
+        return record(conn, request, result_code=code)
+    paid = customer_sms.bundle_bought(
+        receipt=receipt,
+        price_cents=bundle.price_cents,
+        bundle_name=bundle.name,
+        balance_cents=context.ledger.balance_cents(conn, f"wallet:{order.msisdn}"),
+        now=now,
+    )
+    tell(conn, order.msisdn, paid, sender=customer_sms.MPESA, now=now)
+    tell(conn, order.msisdn, customer_sms.bundle_active(bundle_name=bundle.name),
+         sender=customer_sms.SAFARICOM, now=now)  # fmt: skip
+    bonga_earning.earn(
+        conn, context.ledger, msisdn=order.msisdn, amount_cents=bundle.price_cents,
+        transaction_id=receipt, points_per_100_kes=context.points_per_100_kes, now=now,
+    )  # fmt: skip
+    return record(conn, request, result_code=0)

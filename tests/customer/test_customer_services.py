@@ -1,0 +1,262 @@
+"""The handset's own menus in the ledger writer's steps: Send Money, Buy Airtime, Bonga
+points, the Bonga PIN and data bundles, on both databases."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import lru_cache
+from typing import TypeVar
+
+import pytest
+from sqlalchemy import func, select
+
+from pesabox.domain import accounts
+from pesabox.domain.data_bundles import find_bundle
+from pesabox.domain.services import bonga_earning
+from pesabox.domain.services.airtime import AirtimeOrder, buy_airtime
+from pesabox.domain.services.bonga_pin import PinSetOutcome, PinSetRequest, TypedPin, set_pin
+from pesabox.domain.services.bonga_transfer import PointsTransferOrder, transfer_points
+from pesabox.domain.services.data_bundle_purchase import BundleOrder, buy_bundle
+from pesabox.domain.services.handset_menu import MenuContext
+from pesabox.domain.services.send_money import SendOrder, send_money
+from pesabox.sandbox.seed import SandboxCredentials
+from pesabox.security.credentials import pin_digest
+from pesabox.storage import customer_store, handset_store, parties_store
+from pesabox.storage.db import write_transaction
+from pesabox.storage.ledger_store import LedgerStore
+from pesabox.storage.ledger_verify import verify
+from pesabox.storage.tables import transfers
+from pesabox.storage.types import Connection, Engine
+
+T = TypeVar("T")
+NOW = 1_780_000_000.0
+JOHN = "254708374149"  # prepay, ID 12345678, last top-up KES 100, KES 100,000
+JANE = "254708374150"
+PETER = "254722000000"  # postpay
+
+
+@lru_cache(maxsize=1)
+def _digest() -> str:
+    return pin_digest("4321")
+
+
+def _run(engine: Engine, job: Callable[[Connection], T]) -> T:
+    with write_transaction(engine) as conn:
+        return job(conn)
+
+
+def _context() -> MenuContext:
+    return MenuContext(ledger=LedgerStore(), points_per_100_kes=10, pin_lockout_threshold=3)
+
+
+def _balance(engine: Engine, context: MenuContext, code: str) -> int:
+    return _run(engine, lambda conn: context.ledger.balance_cents(conn, code))
+
+
+def _points(engine: Engine, context: MenuContext, msisdn: str) -> int:
+    return _run(engine, lambda c: bonga_earning.points_balance(c, context.ledger, msisdn))
+
+
+def _texts(engine: Engine, msisdn: str) -> list[str]:
+    return [m["body"] for m in _run(engine, lambda c: parties_store.list_sms(c, msisdn))]
+
+
+def _send(
+    engine: Engine, context: MenuContext, order: SendOrder, receipt: str
+) -> handset_store.HandsetTransaction:
+    return _run(engine, lambda c: send_money(c, context, order, receipt=receipt, now=NOW))
+
+
+def _with_pin(engine: Engine, msisdn: str = JOHN) -> None:
+    request = PinSetRequest(msisdn, "12345678", 10_000, _digest())
+    assert _run(engine, lambda c: set_pin(c, request, now=NOW)) == PinSetOutcome.SET
+
+
+def _transfer(
+    engine: Engine, context: MenuContext, points: int, receipt: str, *, right_pin: bool = True
+) -> handset_store.HandsetTransaction:
+    order = PointsTransferOrder(JOHN, JANE, points, TypedPin(right_pin, _digest()))
+    return _run(engine, lambda c: transfer_points(c, context, order, receipt=receipt, now=NOW))
+
+
+def test_send_money_charges_the_p2p_tariff_and_tells_both_sides(
+    seeded_engine: tuple[Engine, SandboxCredentials],
+) -> None:
+    engine, _ = seeded_engine
+    context = _context()
+    done = _send(engine, context, SendOrder(JOHN, JANE, 100_000, pin_ok=True), "TST0000001")
+    assert (done.result_code, done.fee_cents) == (0, 1_300)  # KES 1,000: the 501-1,000 band
+    assert _balance(engine, context, f"wallet:{JOHN}") == 10_000_000 - 100_000 - 1_300
+    assert _balance(engine, context, f"wallet:{JANE}") == 5_000_000 + 100_000
+    sent, received = _texts(engine, JOHN)[0], _texts(engine, JANE)[0]
+    assert sent.startswith("TST0000001 Confirmed. Ksh1000.00 sent to JANE WANJIRU")
+    assert "New M-PESA balance is Ksh98987.00. Transaction cost, Ksh13.00." in sent
+    assert "You have received Ksh1000.00 from JOHN DOE 254708374149" in received
+    assert _points(engine, context, JOHN) == 100
+    assert _run(engine, verify) == []
+
+
+def test_send_money_replays_an_idempotency_key(
+    seeded_engine: tuple[Engine, SandboxCredentials],
+) -> None:
+    engine, _ = seeded_engine
+    context = _context()
+    order = SendOrder(JOHN, JANE, 5_000, pin_ok=True, idempotency_key="k-1")
+    first = _send(engine, context, order, "TST0000002")
+    again = _send(engine, context, order, "TST0000003")
+    assert again == first
+    assert _balance(engine, context, f"wallet:{JANE}") == 5_000_000 + 5_000
+    assert len(_texts(engine, JANE)) == 1
+
+
+@pytest.mark.parametrize(
+    ("order", "code"),
+    [
+        (SendOrder(JOHN, JANE, 5_000, pin_ok=False), 2001),
+        (SendOrder(JOHN, "254799999999", 5_000, pin_ok=True), 2028),
+        (SendOrder(JOHN, JOHN, 5_000, pin_ok=True), 2028),
+        (SendOrder(JOHN, JANE, 30_000_000, pin_ok=True), 3),
+        (SendOrder("254711000004", JANE, 1_000, pin_ok=True), 1),
+    ],
+)
+def test_send_money_refusals_move_nothing(
+    seeded_engine: tuple[Engine, SandboxCredentials], order: SendOrder, code: int
+) -> None:
+    engine, _ = seeded_engine
+    context = _context()
+    done = _send(engine, context, order, "TST0000004")
+    assert done.result_code == code
+    assert _balance(engine, context, f"wallet:{JANE}") == 5_000_000
+    assert _texts(engine, order.msisdn)[0].startswith("Failed.")
+    assert _points(engine, context, order.msisdn) == 0
+
+
+def test_airtime_is_recorded_as_the_numbers_last_topup(
+    seeded_engine: tuple[Engine, SandboxCredentials],
+) -> None:
+    engine, _ = seeded_engine
+    context = _context()
+    order = AirtimeOrder(JOHN, JANE, 25_000, pin_ok=True)
+    done = _run(engine, lambda c: buy_airtime(c, context, order, receipt="TST0000005", now=NOW))
+    assert done.result_code == 0
+    assert _run(engine, lambda c: handset_store.last_topup_cents(c, JANE)) == 25_000
+    assert _balance(engine, context, accounts.AIRTIME_SALES.code) == 25_000
+    assert _balance(engine, context, f"wallet:{JOHN}") == 10_000_000 - 25_000
+    assert _points(engine, context, JOHN) == 25
+    assert "You bought Ksh250.00 of airtime for 254708374150" in _texts(engine, JOHN)[0]
+
+
+def test_points_are_earned_once_per_transaction(
+    seeded_engine: tuple[Engine, SandboxCredentials],
+) -> None:
+    engine, _ = seeded_engine
+    context = _context()
+
+    def earn(conn: Connection) -> int:
+        return bonga_earning.earn(
+            conn, context.ledger, msisdn=JOHN, amount_cents=123_456, transaction_id="TX1",
+            points_per_100_kes=10, now=NOW,
+        )  # fmt: skip
+
+    assert _run(engine, earn) == 123
+    _run(engine, earn)
+    assert _points(engine, context, JOHN) == 123
+    issued = _run(
+        engine,
+        lambda c: c.execute(
+            select(func.count()).select_from(transfers).where(transfers.c.id == "TX1:bonga")
+        ).scalar_one(),
+    )
+    assert issued == 1
+
+
+@pytest.mark.parametrize(
+    ("national_id", "topup_cents", "outcome"),
+    [
+        ("12345678", 10_000, PinSetOutcome.SET),
+        ("12345679", 10_000, PinSetOutcome.VETTING_FAILED),
+        ("12345678", 5_000, PinSetOutcome.VETTING_FAILED),
+    ],
+)
+def test_bonga_pin_vetting_needs_the_id_and_the_last_topup(
+    seeded_engine: tuple[Engine, SandboxCredentials],
+    national_id: str,
+    topup_cents: int,
+    outcome: PinSetOutcome,
+) -> None:
+    engine, _ = seeded_engine
+    request = PinSetRequest(JOHN, national_id, topup_cents, _digest())
+    assert _run(engine, lambda c: set_pin(c, request, now=NOW)) == outcome
+    profile = _run(engine, lambda c: customer_store.get_profile(c, JOHN))
+    assert profile is not None
+    assert (profile.bonga_pin_digest == _digest()) == (outcome == PinSetOutcome.SET)
+
+
+def test_bonga_pin_postpay_is_told_to_call_200(
+    seeded_engine: tuple[Engine, SandboxCredentials],
+) -> None:
+    engine, _ = seeded_engine
+    request = PinSetRequest(PETER, "34567890", 0, _digest())
+    assert _run(engine, lambda c: set_pin(c, request, now=NOW)) == PinSetOutcome.CALL_200
+    assert "calling 200" in _texts(engine, PETER)[0]
+
+
+def test_bonga_transfer_minimum_50_and_keep_50(
+    seeded_engine: tuple[Engine, SandboxCredentials],
+) -> None:
+    engine, _ = seeded_engine
+    context = _context()
+    _with_pin(engine)
+    _send(engine, context, SendOrder(JOHN, JANE, 120_000, pin_ok=True), "TST0000010")
+    assert _points(engine, context, JOHN) == 120
+    assert _transfer(engine, context, 49, "TST0000011").result_code == 2
+    assert _transfer(engine, context, 71, "TST0000012").result_code == 1  # would leave 49
+    done = _transfer(engine, context, 70, "TST0000013")
+    assert done.result_code == 0
+    assert (_points(engine, context, JOHN), _points(engine, context, JANE)) == (50, 70)
+    assert "You have received 70 Bonga points from JOHN DOE" in _texts(engine, JANE)[0]
+    assert _run(engine, verify) == []
+
+
+def test_bonga_pin_locks_after_three_wrong_and_a_new_pin_unlocks(
+    seeded_engine: tuple[Engine, SandboxCredentials],
+) -> None:
+    engine, _ = seeded_engine
+    context = _context()
+    _with_pin(engine)
+    _send(engine, context, SendOrder(JOHN, JANE, 200_000, pin_ok=True), "TST0000020")
+    codes = [
+        _transfer(engine, context, 50, f"TST000002{n}", right_pin=False).result_code
+        for n in (1, 2, 3)
+    ]
+    assert codes == [2001, 2001, 8006]
+    # Locked: even the right PIN is refused until the PIN is set again.
+    assert _transfer(engine, context, 50, "TST0000024").result_code == 8006
+    _with_pin(engine)
+    assert _transfer(engine, context, 50, "TST0000025").result_code == 0
+
+
+def test_data_bundle_needs_the_bonga_pin_and_debits_the_wallet(
+    seeded_engine: tuple[Engine, SandboxCredentials],
+) -> None:
+    engine, _ = seeded_engine
+    context = _context()
+    bundle = find_bundle("WEEKLY_2_5GB")
+    assert bundle is not None
+
+    def buy(receipt: str, pin: TypedPin) -> handset_store.HandsetTransaction:
+        order = BundleOrder(JOHN, bundle, pin)
+        return _run(engine, lambda c: buy_bundle(c, context, order, receipt=receipt, now=NOW))
+
+    assert buy("TST0000030", TypedPin(True, _digest())).result_code == 8006  # no PIN yet
+    _with_pin(engine)
+    assert buy("TST0000031", TypedPin(False, _digest())).result_code == 2001
+    assert _balance(engine, context, f"wallet:{JOHN}") == 10_000_000
+    assert buy("TST0000032", TypedPin(True, _digest())).result_code == 0
+    assert _balance(engine, context, f"wallet:{JOHN}") == 10_000_000 - 30_000
+    assert _balance(engine, context, accounts.DATA_BUNDLE_SALES.code) == 30_000
+    assert (
+        _texts(engine, JOHN)[0]
+        == "You have received 2.5GB valid for 7 days. Dial *544# to check your balance."
+    )
+    assert _points(engine, context, JOHN) == 30
