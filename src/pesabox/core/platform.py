@@ -13,17 +13,18 @@ from typing import Any, TypeVar
 from pesabox.callbacks.queries import ClaimedCallback
 from pesabox.callbacks.worker import CallbackDispatcher
 from pesabox.clock import SystemClock
-from pesabox.core.bonga import BongaService
 from pesabox.core.c2b import C2bService
-from pesabox.core.customer_menu import CustomerMenuService
 from pesabox.core.handset import HandsetService
 from pesabox.core.initiator import InitiatorService
+from pesabox.core.org_portal import OrgPortalService
 from pesabox.core.sandbox import SandboxService
+from pesabox.core.settlement import SettlementJob
 from pesabox.core.stk import StkService
 from pesabox.domain.services.stk_settle import Settlement
 from pesabox.sandbox.runtime import SandboxRuntime
 from pesabox.security.certificates import ENVIRONMENTS
 from pesabox.security.oauth import AccessTokens
+from pesabox.security.web_sessions import PortalSessions
 from pesabox.settings import Settings
 from pesabox.storage import apps_store, certificates_store, parties_store
 from pesabox.storage.db import checkpoint_wal, make_engine, read_transaction
@@ -96,15 +97,18 @@ class Platform:
         self.handsets = HandsetService(
             engine=self.engine, stk=self.stk, c2b=self.c2b, clock=self.clock
         )
-        # The customer's own menus on the handset (issue 5): Send Money, Airtime, Bonga.
-        self.customer_menu = CustomerMenuService(
-            engine=self.engine, writer=self.writer, ledger=self.ledger, clock=self.clock,
-            settings=settings,
-        )  # fmt: skip
-        self.bonga = BongaService(
-            engine=self.engine, writer=self.writer, ledger=self.ledger, menu=self.customer_menu
-        )
         self.sandbox = SandboxService(platform=self)
+        # The org portal (issue 5): its sign-in, its use cases, and bank settlement.
+        self.portal_sessions = PortalSessions(
+            engine=self.engine, writer=self.writer, settings=settings
+        )
+        self.org_portal = OrgPortalService(
+            engine=self.engine, writer=self.writer, ledger=self.ledger, clock=self.clock,
+            settings=settings, shortcodes=self.shortcodes,
+        )  # fmt: skip
+        self.settlement = SettlementJob(
+            engine=self.engine, writer=self.writer, ledger=self.ledger, clock=self.clock
+        )
         self._sweeper: asyncio.Task[None] | None = None
         self._checkpointer: asyncio.Task[None] | None = None
 
@@ -168,6 +172,7 @@ class Platform:
         await asyncio.to_thread(self.refresh)
         started = await self.stk.settle_due(grace_s=grace_s)
         started += await self.initiator.time_out_queued()
+        started += await self.settlement.settle_due()
         return started + await self.c2b.settle_overdue(grace_s=grace_s)
 
     async def _checkpoint_forever(self) -> None:
