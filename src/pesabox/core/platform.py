@@ -13,7 +13,9 @@ from typing import Any, TypeVar
 from pesabox.callbacks.queries import ClaimedCallback
 from pesabox.callbacks.worker import CallbackDispatcher
 from pesabox.clock import SystemClock
+from pesabox.core.bonga import BongaService
 from pesabox.core.c2b import C2bService
+from pesabox.core.customer_menu import CustomerMenuService
 from pesabox.core.handset import HandsetService
 from pesabox.core.initiator import InitiatorService
 from pesabox.core.org_portal import OrgPortalService
@@ -96,6 +98,14 @@ class Platform:
         )
         self.handsets = HandsetService(
             engine=self.engine, stk=self.stk, c2b=self.c2b, clock=self.clock
+        )
+        # The customer's own menus on the handset (issue 5): Send Money, Airtime, Bonga.
+        self.customer_menu = CustomerMenuService(
+            engine=self.engine, writer=self.writer, ledger=self.ledger, clock=self.clock,
+            settings=settings,
+        )  # fmt: skip
+        self.bonga = BongaService(
+            engine=self.engine, writer=self.writer, ledger=self.ledger, menu=self.customer_menu
         )
         self.sandbox = SandboxService(platform=self)
         # The org portal (issue 5): its sign-in, its use cases, and bank settlement.
