@@ -13,6 +13,7 @@ from litestar.openapi import OpenAPIConfig
 from pesabox import __version__
 from pesabox.api.fastpath import FastPaths
 from pesabox.api.handlers import http_error_handler, pesa_error_handler, unexpected_error_handler
+from pesabox.api.request_log import recorder_for
 from pesabox.api.routes.c2b_sandbox import c2b_sandbox_router
 from pesabox.api.routes.certificates import certificates_router
 from pesabox.api.routes.oauth import generate_token
@@ -41,6 +42,7 @@ def create_app(settings: Settings, *, platform: Platform | None = None) -> FastP
         create_litestar(settings, own_platform),  # type: ignore[arg-type]
         platform=own_platform,
         max_body_bytes=settings.max_body_bytes,
+        recorder=recorder_for(own_platform),
     )
 
 

@@ -11,6 +11,7 @@ Litestar, and both paths render errors through `handlers.error_reply`.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -49,6 +50,7 @@ from pesabox.errors import (
 from pesabox.ids import conversation_id, request_id
 
 if TYPE_CHECKING:
+    from pesabox.api.request_log import RequestRecorder
     from pesabox.core.initiator import Submission
     from pesabox.core.platform import Platform
 
@@ -319,34 +321,54 @@ ENDPOINTS: dict[str, Endpoint] = {
 class FastPaths:
     """ASGI middleware: serves `ENDPOINTS` itself and passes everything else on."""
 
-    def __init__(self, app: ASGIApp, *, platform: Platform, max_body_bytes: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        platform: Platform,
+        max_body_bytes: int,
+        recorder: RequestRecorder | None = None,
+    ) -> None:
         self._app = app
         self._platform = platform
         self._max_body_bytes = max_body_bytes
+        # The inspector's request log (None when PESABOX_INSPECTOR_RECORD is off).
+        self._recorder = recorder
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         endpoint = ENDPOINTS.get(scope.get("path", "")) if scope["type"] == "http" else None
         if endpoint is None:
-            await self._app(scope, receive, send)
+            if self._recorder is not None:
+                await self._recorder.serve(self._app, scope, receive, send)
+            else:
+                await self._app(scope, receive, send)
             return
-        status, payload = await self._respond(endpoint, scope, receive)
+        started = time.perf_counter()
+        status, payload, body = await self._respond(endpoint, scope, receive)
         await send({"type": "http.response.start", "status": status, "headers": _JSON_HEADERS})
         await send({"type": "http.response.body", "body": payload})
+        if self._recorder is not None:
+            self._recorder.record(
+                scope, started=started, status=status, request_body=body, response_body=payload
+            )
 
     async def _respond(
         self, endpoint: Endpoint, scope: dict[str, Any], receive: Any
-    ) -> tuple[int, bytes]:
+    ) -> tuple[int, bytes, bytes]:
+        """The status and reply, and the body read (empty when it could not be read)."""
+        body = b""
         try:
             if scope["method"] != "POST":
                 raise MethodNotAllowed(scope["method"])
             body = await self._read_body(receive)
             headers = {name.lower(): value for name, value in scope["headers"]}
-            return await endpoint(self._platform, FastRequest(headers, body))
+            status, payload = await endpoint(self._platform, FastRequest(headers, body))
         except PesaError as error:
-            return error_reply(error, method=scope["method"], path=scope["path"])
+            status, payload = error_reply(error, method=scope["method"], path=scope["path"])
         except Exception as error:  # a bug: answer in Daraja's shape, log with the request id
-            return error_reply(PesaError(), method=scope["method"], path=scope["path"],
-                               unexpected=error)  # fmt: skip
+            status, payload = error_reply(PesaError(), method=scope["method"],
+                                          path=scope["path"], unexpected=error)  # fmt: skip
+        return status, payload, body
 
     async def _read_body(self, receive: Any) -> bytes:
         chunks: list[bytes] = []

@@ -19,6 +19,7 @@ from pesabox.core.customer_menu import CustomerMenuService
 from pesabox.core.handset import HandsetService
 from pesabox.core.initiator import InitiatorService
 from pesabox.core.org_portal import OrgPortalService
+from pesabox.core.request_log import RequestLog
 from pesabox.core.sandbox import SandboxService
 from pesabox.core.settlement import SettlementJob
 from pesabox.core.stk import StkService
@@ -119,6 +120,7 @@ class Platform:
         self.settlement = SettlementJob(
             engine=self.engine, writer=self.writer, ledger=self.ledger, clock=self.clock
         )
+        self.request_log = RequestLog(engine=self.engine, retention=settings.inspector_retention)
         self._sweeper: asyncio.Task[None] | None = None
         self._checkpointer: asyncio.Task[None] | None = None
 
@@ -138,6 +140,8 @@ class Platform:
             self._sweep_forever(settle=background), name="stk-sweeper"
         )
         self._checkpointer = asyncio.create_task(self._checkpoint_forever(), name="checkpointer")
+        if self.settings.inspector_record:
+            await self.request_log.start()
 
     async def _ensure_certificates(self) -> None:
         # Issue 4: each environment's initiator-encryption pair exists from the first start
@@ -162,6 +166,7 @@ class Platform:
         await self.c2b.stop()
         await self.initiator.stop()
         await self.dispatcher.stop()
+        await self.request_log.stop()
         await self.writer.close()
         self.engine.dispose()
 

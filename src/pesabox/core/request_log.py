@@ -1,0 +1,213 @@
+"""The inspector's request log: captured on the request path, written in the background.
+
+A request only appends a tuple of references (no parsing, no copy, no database) to this
+process's buffer. A background task flushes the buffer every `FLUSH_INTERVAL_S`, or sooner
+once `FLUSH_ROWS` are waiting, in its own short db transaction: the parsing and redaction
+(`domain.inspected_request`) and the app lookup run there, off the request path, and the
+ledger writer's batches never carry inspector rows, so a payment's commit never waits on
+them. Each flush also prunes the table to the newest `retention` rows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import contextlib
+import logging
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, NamedTuple
+
+from pesabox.domain.inspected_request import excerpt, read_facts
+from pesabox.storage import apps_store, inspector_store
+from pesabox.storage.db import write_transaction
+from pesabox.storage.types import Connection, Engine
+
+log = logging.getLogger(__name__)
+
+FLUSH_INTERVAL_S = 0.25
+FLUSH_ROWS = 500
+# If the database cannot take rows for a while, the buffer stops growing here and newer
+# requests go unrecorded (counted in `dropped`) rather than taking the process's memory.
+PENDING_MAX = 20_000
+# Tokens and consumer keys seen recently, so most flushes resolve apps without a read.
+_APP_CACHE_MAX = 10_000
+
+
+class CapturedRequest(NamedTuple):
+    received_at: float
+    method: str
+    path: str
+    # The ASGI header list, kept only until the flush resolves the app from it.
+    headers: Sequence[tuple[bytes, bytes]]
+    status_code: int
+    latency_ms: float
+    request_body: bytes
+    response_body: bytes
+
+
+class RequestLog:
+    def __init__(self, *, engine: Engine, retention: int) -> None:
+        self._engine = engine
+        self._retention = retention
+        self._pending: list[CapturedRequest] = []
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._in_flight: asyncio.Future[int] | None = None
+        self._app_by_credential: dict[str, int | None] = {}
+        self._app_names: dict[int, str] = {}
+        self.dropped = 0
+
+    # --- the request path ------------------------------------------------------------------
+
+    def capture(self, request: CapturedRequest) -> None:
+        pending = self._pending
+        if len(pending) >= PENDING_MAX:
+            self.dropped += 1
+            return
+        pending.append(request)
+        if len(pending) == FLUSH_ROWS:
+            self._wake.set()
+
+    # --- the background task ---------------------------------------------------------------
+
+    async def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._flush_forever(), name="request-log-flush")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        if self._in_flight is not None:
+            # A write still on its thread finishes before the caller disposes of the engine.
+            with contextlib.suppress(Exception):
+                await self._in_flight
+        await self.flush()
+
+    async def flush(self) -> int:
+        """Write what is waiting now; the number of rows written."""
+        batch, self._pending = self._pending, []
+        if not batch:
+            return 0
+        await asyncio.to_thread(self._write, batch)
+        return len(batch)
+
+    async def _flush_forever(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), FLUSH_INTERVAL_S)
+            self._wake.clear()
+            self._in_flight = asyncio.ensure_future(self.flush())
+            try:
+                await asyncio.shield(self._in_flight)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # The batch is lost; recording is for people looking, never worth a retry storm.
+                log.exception("writing the inspector's request log failed")
+
+    # --- in the flush's thread -------------------------------------------------------------
+
+    def _write(self, batch: list[CapturedRequest]) -> None:
+        rows = [_row(captured) for captured in batch]
+        credentials = [_credential(captured.headers) for captured in batch]
+        with self._transaction() as conn:
+            for row, credential in zip(rows, credentials, strict=True):
+                app_id = self._app_id(conn, credential)
+                row["app_id"] = app_id
+                row["app_name"] = self._app_name(conn, app_id)
+            inspector_store.insert_requests(conn, rows)
+            inspector_store.prune_requests(conn, keep=self._retention)
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Connection]:
+        # SQLite has one writer at a time, so the flush queues on the writers' file lock like
+        # every writer. PostgreSQL needs no turn-taking for rows nobody else writes: a plain
+        # db transaction, without the ledger's advisory lock, keeps payments from waiting.
+        if self._engine.dialect.name == "sqlite":
+            with write_transaction(self._engine) as conn:
+                yield conn
+        else:
+            with self._engine.begin() as conn:
+                yield conn
+
+    def _app_id(self, conn: Connection, credential: str | None) -> int | None:
+        if credential is None:
+            return None
+        if credential in self._app_by_credential:
+            return self._app_by_credential[credential]
+        kind, _, value = credential.partition(":")
+        if kind == "bearer":
+            grant = apps_store.find_token(conn, value)
+            app_id = grant.app_id if grant is not None else None
+        else:
+            app = apps_store.find_app_by_key(conn, value)
+            app_id = app.id if app is not None else None
+        if len(self._app_by_credential) >= _APP_CACHE_MAX:
+            self._app_by_credential.clear()
+        self._app_by_credential[credential] = app_id
+        return app_id
+
+    def _app_name(self, conn: Connection, app_id: int | None) -> str | None:
+        if app_id is None:
+            return None
+        if app_id not in self._app_names:
+            self._app_names = inspector_store.app_names(conn)
+        return self._app_names.get(app_id)
+
+
+def _row(captured: CapturedRequest) -> dict[str, Any]:
+    facts = read_facts(captured.path, captured.request_body, captured.response_body)
+    return {
+        "received_at": captured.received_at,
+        "method": captured.method[:10],
+        "path": captured.path[:255],
+        "status_code": captured.status_code,
+        "latency_ms": captured.latency_ms,
+        "request_body": excerpt(captured.request_body),
+        "response_body": excerpt(captured.response_body),
+        "result_code": _clip(facts.result_code, 40),
+        "checkout_request_id": _clip(facts.checkout_request_id, 80),
+        "merchant_request_id": _clip(facts.merchant_request_id, 80),
+        "conversation_id": _clip(facts.conversation_id, 80),
+        "originator_conversation_id": _clip(facts.originator_conversation_id, 100),
+        "trans_id": _clip(facts.trans_id, 40),
+        "shortcode": _clip(facts.shortcode, 20),
+        "msisdn": _clip(facts.msisdn, 20),
+    }
+
+
+def _clip(value: str | None, length: int) -> str | None:
+    # Whatever a client sends must fit its column: a long value is cut, never refused.
+    return value[:length] if value is not None else None
+
+
+def _credential(headers: Sequence[tuple[bytes, bytes]]) -> str | None:
+    """`bearer:<token>` or `basic:<consumer key>` from the Authorization header, if any.
+
+    Only the app is read from it; the header itself is never written anywhere.
+    """
+    for name, value in headers:
+        if name.lower() == b"authorization":
+            return _parse_authorization(value.decode("latin-1"))
+    return None
+
+
+def _parse_authorization(header: str) -> str | None:
+    scheme, _, rest = header.strip().partition(" ")
+    rest = rest.strip()
+    if not rest:
+        return None
+    if scheme.lower() == "bearer":
+        return f"bearer:{rest}"
+    if scheme.lower() != "basic":
+        return None
+    try:
+        key = base64.b64decode(rest, validate=True).decode().partition(":")[0]
+    except (binascii.Error, ValueError):
+        return None
+    return f"basic:{key}" if key else None

@@ -1,0 +1,87 @@
+"""An in-process gateway whose request log the tests flush themselves."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from litestar.testing import AsyncTestClient
+from sqlalchemy import Engine, select
+
+from pesabox.api.app import create_app
+from pesabox.core.platform import Platform
+from pesabox.sandbox.seed import SandboxCredentials
+from pesabox.settings import Settings
+from pesabox.storage.db import read_transaction
+from pesabox.storage.tables import apps, inspector_requests
+from tests.support import CallbackReceiver, basic_auth
+
+
+@dataclass
+class Gateway:
+    client: AsyncTestClient  # type: ignore[type-arg]
+    platform: Platform
+    credentials: SandboxCredentials
+    token: str
+
+    @property
+    def bearer(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    @property
+    def app_name(self) -> str:
+        with read_transaction(self.platform.engine) as conn:
+            query = select(apps.c.name).where(apps.c.consumer_key == self.credentials.consumer_key)
+            return str(conn.execute(query).scalar_one())
+
+    async def logged(self) -> list[dict[str, Any]]:
+        """Every logged request, oldest first, after writing what is still buffered."""
+        await self.platform.request_log.flush()
+        with read_transaction(self.platform.engine) as conn:
+            query = select(inspector_requests).order_by(inspector_requests.c.id)
+            return [dict(row) for row in conn.execute(query).mappings()]
+
+
+def gateway_settings(database_url: str, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "customer_delay_s": 0,
+        "poll_interval_s": 0.05,
+        "callback_backoff_base_s": 0.01,
+        "callback_backoff_cap_s": 0.05,
+        "web_cookie_secure": False,
+        **overrides,
+    }
+    return Settings(**values)
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return gateway_settings(database_url)
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[CallbackReceiver]:
+    receiver = CallbackReceiver()
+    await receiver.start()
+    yield receiver
+    await receiver.stop()
+
+
+@pytest.fixture
+async def gateway(
+    settings: Settings, seeded_engine: tuple[Engine, SandboxCredentials]
+) -> AsyncIterator[Gateway]:
+    engine, seeded = seeded_engine
+    platform = Platform(settings, engine=engine)
+    app = create_app(settings, platform=platform)
+    async with AsyncTestClient(app=app) as client:  # type: ignore[type-var]
+        reply = await client.get(
+            "/oauth/v1/generate",
+            params={"grant_type": "client_credentials"},
+            headers={"Authorization": basic_auth(seeded.consumer_key, seeded.consumer_secret)},
+        )
+        assert reply.status_code == 200, reply.text
+        yield Gateway(client, platform, seeded, reply.json()["access_token"])

@@ -1,0 +1,117 @@
+"""The inspector's reads: filters, a request linked to its callbacks, resend."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from pesabox.core.inspector import CallbackView, InspectorFilter, InspectorService
+from tests.inspector.conftest import Gateway
+from tests.support import CallbackReceiver, stk_body
+
+PUSH = "/mpesa/stkpush/v1/processrequest"
+
+
+async def push(gateway: Gateway, receiver: CallbackReceiver, phone: str) -> dict[str, Any]:
+    body = stk_body(phone=phone, amount=10, callback_url=receiver.url)
+    reply = await gateway.client.post(PUSH, json=body, headers=gateway.bearer)
+    assert reply.status_code == 200, reply.text
+    accepted: dict[str, Any] = reply.json()
+    await receiver.wait_for_stk(accepted["CheckoutRequestID"])
+    return accepted
+
+
+async def delivered(service: InspectorService, checkout_id: str, attempts: int) -> CallbackView:
+    """The callback once `attempts` attempts are recorded (the receiver hears of it first)."""
+    wanted = InspectorFilter(transaction_id=checkout_id)
+    for _ in range(200):
+        found = await service.callbacks(wanted)
+        if found and len(found[0].attempts) >= attempts:
+            return found[0]
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"no callback with {attempts} attempts for {checkout_id}")
+
+
+async def test_request_detail_links_the_push_to_its_callback(
+    gateway: Gateway, receiver: CallbackReceiver
+) -> None:
+    service = InspectorService(platform=gateway.platform)
+    accepted = await push(gateway, receiver, "254708374149")
+    await delivered(service, accepted["CheckoutRequestID"], 1)
+    await gateway.platform.request_log.flush()
+    wanted = InspectorFilter(transaction_id=accepted["CheckoutRequestID"])
+    [request] = await service.requests(wanted)
+
+    detail = await service.request_detail(request.id)
+
+    assert detail is not None
+    assert detail.request.code == "0" and detail.request.code_meaning == "accepted for processing"
+    [callback] = detail.callbacks
+    assert callback.row["transaction_id"] == accepted["CheckoutRequestID"]
+    assert callback.code == "0"
+    assert callback.code_meaning is not None and "processed successfully" in callback.code_meaning
+    assert callback.attempts[0]["status_code"] == 200
+    assert "CheckoutRequestID" in callback.payload_text
+
+
+async def test_filters_pick_requests_and_callbacks(
+    gateway: Gateway, receiver: CallbackReceiver
+) -> None:
+    service = InspectorService(platform=gateway.platform)
+    first = await push(gateway, receiver, "254708374149")
+    second = await push(gateway, receiver, "254722000000")
+    await delivered(service, second["CheckoutRequestID"], 1)
+    await gateway.platform.request_log.flush()
+
+    by_msisdn = await service.requests(InspectorFilter(msisdn="254722000000"))
+    by_id = await service.requests(InspectorFilter(transaction_id=first["CheckoutRequestID"]))
+    by_app = await service.requests(InspectorFilter(app=gateway.app_name))
+    by_shortcode = await service.requests(InspectorFilter(shortcode="174379"))
+    callbacks = await service.callbacks(InspectorFilter(msisdn="254722000000"))
+    nobody = await service.requests(InspectorFilter(msisdn="254799999999"))
+
+    assert [r.row["checkout_request_id"] for r in by_msisdn] == [second["CheckoutRequestID"]]
+    assert [r.row["checkout_request_id"] for r in by_id] == [first["CheckoutRequestID"]]
+    assert {r.row["checkout_request_id"] for r in by_shortcode} == {
+        first["CheckoutRequestID"],
+        second["CheckoutRequestID"],
+    }
+    assert len(by_app) == 3  # the token request and both pushes
+    assert [c.row["transaction_id"] for c in callbacks] == [second["CheckoutRequestID"]]
+    assert nobody == []
+
+
+async def test_callback_detail_lists_the_requests_that_carry_its_id(
+    gateway: Gateway, receiver: CallbackReceiver
+) -> None:
+    service = InspectorService(platform=gateway.platform)
+    accepted = await push(gateway, receiver, "254708374149")
+    callback = await delivered(service, accepted["CheckoutRequestID"], 1)
+    await gateway.platform.request_log.flush()
+
+    found = await service.callback_detail(callback.id)
+
+    assert found is not None
+    view, requests = found
+    assert view.id == callback.id
+    assert [r.row["path"] for r in requests] == [PUSH]
+
+
+async def test_resend_makes_another_attempt(gateway: Gateway, receiver: CallbackReceiver) -> None:
+    service = InspectorService(platform=gateway.platform)
+    accepted = await push(gateway, receiver, "254708374149")
+    callback = await delivered(service, accepted["CheckoutRequestID"], 1)
+
+    await service.resend(callback.id)
+
+    again = await delivered(service, accepted["CheckoutRequestID"], 2)
+    assert [a["attempt"] for a in again.attempts] == [1, 2]
+    assert len(receiver.stk_results(accepted["CheckoutRequestID"])) == 2
+
+
+async def test_unknown_ids_give_none(gateway: Gateway) -> None:
+    service = InspectorService(platform=gateway.platform)
+
+    assert await service.request_detail(987654) is None
+    assert await service.request_detail(2**70) is None
+    assert await service.callback_detail(987654) is None
