@@ -16,6 +16,7 @@ from pesabox.api.handlers import http_error_handler, pesa_error_handler, unexpec
 from pesabox.api.request_log import recorder_for
 from pesabox.api.routes.c2b_sandbox import c2b_sandbox_router
 from pesabox.api.routes.certificates import certificates_router
+from pesabox.api.routes.handset_menu import handset_menu_router
 from pesabox.api.routes.oauth import generate_token
 from pesabox.api.routes.pull import pull_query, pull_register
 from pesabox.api.routes.qrcode import generate_qr_code
@@ -66,6 +67,7 @@ def create_litestar(settings: Settings, own_platform: Platform) -> Litestar:
         handlers.extend([sandbox_router, c2b_sandbox_router])
         handlers.append(shortcodes_router)
         handlers.append(certificates_router)
+        handlers.append(handset_menu_router)
     handlers.extend(web_routers(settings))
     return Litestar(
         route_handlers=handlers,  # type: ignore[arg-type]

@@ -1,0 +1,161 @@
+"""The sandbox's customer-side controls under /sandbox/v1: test customers, and the
+handset's Send Money, Buy Airtime, My Account and Bonga (*126#) menus. Money-moving calls
+take an Idempotency-Key header, as the handset's Pay Bill does."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Router, get, post
+from litestar.params import FromPath
+
+from pesabox.api import validation as check
+from pesabox.api.body import decode
+from pesabox.api.idempotency import scoped_key
+from pesabox.api.routes.common import AnyRequest, platform_of
+from pesabox.api.schemas.handset_menu import (
+    AirtimeEntry,
+    BongaPinEntry,
+    BundleEntry,
+    CustomerEntry,
+    PointsTransferEntry,
+    SendMoneyEntry,
+    account_out,
+    bundle_out,
+    customer_out,
+    pin_text,
+    transaction_out,
+    whole_number,
+)
+from pesabox.core.customer_menu import check_msisdn
+from pesabox.errors import SandboxError
+
+
+def _key(request: AnyRequest, msisdn: str) -> str | None:
+    # Scoped like the handset's C2B keys: the same key from another phone is another request.
+    return scoped_key(request.headers.get("idempotency-key"), scope=f"handset-menu:{msisdn}")
+
+
+def _no_such(what: str) -> SandboxError:
+    return SandboxError(f"no such {what}", error_code="404.001.01", http_status=404)
+
+
+@get("/customers")
+async def list_customers(request: AnyRequest) -> dict[str, Any]:
+    customers = await platform_of(request).customer_menu.customers()
+    return {"customers": [customer_out(c) for c in customers]}
+
+
+@post("/customers", status_code=201)
+async def create_customer(request: AnyRequest) -> dict[str, Any]:
+    entry = await decode(request, CustomerEntry)
+    created = await platform_of(request).customer_menu.create_customer(entry.to_form())
+    return customer_out(created)
+
+
+@post("/handsets/{msisdn:str}/send-money", status_code=200)
+async def send_money(request: AnyRequest, msisdn: FromPath[str]) -> dict[str, Any]:
+    check_msisdn(msisdn)
+    entry = await decode(request, SendMoneyEntry)
+    done = await platform_of(request).customer_menu.send_money(
+        msisdn,
+        recipient=check.text(entry.recipient, "recipient", max_length=12),
+        amount_cents=check.amount_cents(entry.amount, "amount"),
+        pin=pin_text(entry.pin, "pin"),
+        key=_key(request, msisdn),
+    )
+    return transaction_out(done)
+
+
+@post("/handsets/{msisdn:str}/airtime", status_code=200)
+async def buy_airtime(request: AnyRequest, msisdn: FromPath[str]) -> dict[str, Any]:
+    check_msisdn(msisdn)
+    entry = await decode(request, AirtimeEntry)
+    recipient = msisdn if entry.recipient in (None, "") else entry.recipient
+    done = await platform_of(request).customer_menu.buy_airtime(
+        msisdn,
+        recipient=check.text(recipient, "recipient", max_length=12),
+        amount_cents=check.amount_cents(entry.amount, "amount"),
+        pin=pin_text(entry.pin, "pin"),
+        key=_key(request, msisdn),
+    )
+    return transaction_out(done)
+
+
+@get("/handsets/{msisdn:str}/account")
+async def my_account(request: AnyRequest, msisdn: FromPath[str]) -> dict[str, Any]:
+    view = await platform_of(request).customer_menu.account(msisdn)
+    if view is None:
+        raise _no_such("customer")
+    return account_out(view)
+
+
+@get("/handsets/{msisdn:str}/bonga")
+async def bonga_balance(request: AnyRequest, msisdn: FromPath[str]) -> dict[str, Any]:
+    points = await platform_of(request).bonga.balance(msisdn)
+    if points is None:
+        raise _no_such("customer")
+    return {"msisdn": msisdn, "points": points}
+
+
+@post("/handsets/{msisdn:str}/bonga/pin", status_code=200)
+async def set_bonga_pin(request: AnyRequest, msisdn: FromPath[str]) -> dict[str, Any]:
+    check_msisdn(msisdn)
+    entry = await decode(request, BongaPinEntry)
+    outcome = await platform_of(request).bonga.set_pin(
+        msisdn,
+        national_id=check.text(entry.national_id, "national_id", max_length=20),
+        last_topup_cents=whole_number(entry.last_topup, "last_topup") * 100,
+        new_pin=check.text(entry.new_pin, "new_pin", max_length=4),
+    )
+    return {"msisdn": msisdn, "outcome": str(outcome)}
+
+
+@post("/handsets/{msisdn:str}/bonga/transfer", status_code=200)
+async def transfer_points(request: AnyRequest, msisdn: FromPath[str]) -> dict[str, Any]:
+    check_msisdn(msisdn)
+    entry = await decode(request, PointsTransferEntry)
+    done = await platform_of(request).bonga.transfer(
+        msisdn,
+        recipient=check.text(entry.recipient, "recipient", max_length=12),
+        points=whole_number(entry.points, "points"),
+        pin=pin_text(entry.bonga_pin, "bonga_pin"),
+        key=_key(request, msisdn),
+    )
+    return transaction_out(done)
+
+
+@post("/handsets/{msisdn:str}/bonga/bundles", status_code=200)
+async def buy_bundle(request: AnyRequest, msisdn: FromPath[str]) -> dict[str, Any]:
+    check_msisdn(msisdn)
+    entry = await decode(request, BundleEntry)
+    done = await platform_of(request).bonga.buy_bundle(
+        msisdn,
+        bundle_code=check.text(entry.bundle, "bundle", max_length=20),
+        pin=pin_text(entry.bonga_pin, "bonga_pin"),
+        key=_key(request, msisdn),
+    )
+    return transaction_out(done)
+
+
+@get("/bonga/bundles")
+async def list_bundles(request: AnyRequest) -> dict[str, Any]:
+    return {"bundles": [bundle_out(b) for b in platform_of(request).bonga.bundles()]}
+
+
+handset_menu_router = Router(
+    path="/sandbox/v1",
+    route_handlers=[
+        list_customers,
+        create_customer,
+        send_money,
+        buy_airtime,
+        my_account,
+        bonga_balance,
+        set_bonga_pin,
+        transfer_points,
+        buy_bundle,
+        list_bundles,
+    ],
+    tags=["sandbox", "customers"],
+)

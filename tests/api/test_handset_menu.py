@@ -1,0 +1,151 @@
+"""The sandbox's customer-side API: test customers, Send Money, Airtime, My Account and
+Bonga, through the real app; and points earned on an STK payment and a Pay Bill."""
+
+from __future__ import annotations
+
+from tests.api.conftest import Gateway
+from tests.support import CallbackReceiver, stk_body
+
+HANDSET = "/sandbox/v1/handsets"
+JOHN = "254708374149"
+JANE = "254708374150"
+NEW = "254799000111"
+
+
+async def _create(gateway: Gateway, **fields: object) -> dict[str, object]:
+    body = {
+        "msisdn": NEW, "name": "Wanjiku Kamau", "pin": "2468", "national_id": "29876543",
+        "line_type": "prepay", "opening_balance": 2_000,
+    } | fields  # fmt: skip
+    reply = await gateway.client.post("/sandbox/v1/customers", json=body)
+    assert reply.status_code == 201, reply.text
+    return dict(reply.json())
+
+
+async def test_create_customer_funds_the_wallet_and_lists_it(gateway: Gateway) -> None:
+    created = await _create(gateway)
+    assert created["line_type"] == "prepay"
+    assert created["bonga_pin_set"] is False
+    account = (await gateway.client.get(f"{HANDSET}/{NEW}/account")).json()
+    assert account["balance"] == 2_000
+    listed = (await gateway.client.get("/sandbox/v1/customers")).json()["customers"]
+    assert NEW in [c["msisdn"] for c in listed]
+    again = await gateway.client.post(
+        "/sandbox/v1/customers",
+        json={"msisdn": NEW, "name": "X", "pin": "1111", "national_id": "1234567"},
+    )
+    assert again.status_code == 409
+
+
+async def test_create_customer_refuses_bad_fields(gateway: Gateway) -> None:
+    for field, value in [
+        ("msisdn", "0712345678"),
+        ("pin", "12a4"),
+        ("national_id", "ID-1"),
+        ("line_type", "contract"),
+        ("opening_balance", -5),
+    ]:
+        body = {"msisdn": NEW, "name": "N", "pin": "1234", "national_id": "1234567", field: value}
+        reply = await gateway.client.post("/sandbox/v1/customers", json=body)
+        assert reply.status_code == 400, (field, reply.text)
+        assert field in reply.json()["errorMessage"]
+
+
+async def test_send_money_is_idempotent_and_shows_in_the_mini_statement(
+    gateway: Gateway,
+) -> None:
+    headers = {"Idempotency-Key": "send-1"}
+    body = {"recipient": JANE, "amount": 1_000, "pin": "1234"}
+    first = await gateway.client.post(f"{HANDSET}/{JOHN}/send-money", json=body, headers=headers)
+    again = await gateway.client.post(f"{HANDSET}/{JOHN}/send-money", json=body, headers=headers)
+    assert first.status_code == again.status_code == 200
+    assert first.json() == again.json()
+    assert first.json()["result_code"] == 0
+    assert first.json()["fee"] == 13
+    account = (await gateway.client.get(f"{HANDSET}/{JOHN}/account")).json()
+    assert account["balance"] == 100_000 - 1_013
+    assert sorted(line["amount"] for line in account["mini_statement"][:2]) == [13, 1_000]
+    assert account["bonga_points"] == 100
+
+
+async def test_send_money_with_a_wrong_pin_fails_as_m_pesa_does(gateway: Gateway) -> None:
+    body = {"recipient": JANE, "amount": 100, "pin": "9999"}
+    reply = await gateway.client.post(f"{HANDSET}/{JOHN}/send-money", json=body)
+    assert reply.json()["result_code"] == 2001
+    assert reply.json()["receipt"] is None
+    view = (await gateway.client.get(f"{HANDSET}/{JOHN}")).json()
+    assert view["messages"][0]["body"].startswith("Failed.")
+
+
+async def test_bonga_pin_transfer_and_bundle_through_the_api(gateway: Gateway) -> None:
+    await _create(gateway)
+    airtime = await gateway.client.post(
+        f"{HANDSET}/{NEW}/airtime", json={"amount": 1_000, "pin": "2468"}
+    )
+    assert airtime.json()["result_code"] == 0
+    wrong = await gateway.client.post(
+        f"{HANDSET}/{NEW}/bonga/pin",
+        json={"national_id": "29876543", "last_topup": 999, "new_pin": "1357"},
+    )
+    assert wrong.json()["outcome"] == "vetting_failed"
+    right = await gateway.client.post(
+        f"{HANDSET}/{NEW}/bonga/pin",
+        json={"national_id": "29876543", "last_topup": 1_000, "new_pin": "1357"},
+    )
+    assert right.json()["outcome"] == "set"
+    assert (await gateway.client.get(f"{HANDSET}/{NEW}/bonga")).json()["points"] == 100
+    moved = await gateway.client.post(
+        f"{HANDSET}/{NEW}/bonga/transfer",
+        json={"recipient": JANE, "points": 50, "bonga_pin": "1357"},
+    )
+    assert moved.json()["result_code"] == 0, moved.text
+    bundle = await gateway.client.post(
+        f"{HANDSET}/{NEW}/bonga/bundles", json={"bundle": "DAILY_1_5GB", "bonga_pin": "1357"}
+    )
+    assert bundle.json()["result_code"] == 0, bundle.text
+    account = (await gateway.client.get(f"{HANDSET}/{NEW}/account")).json()
+    assert account["balance"] == 2_000 - 1_000 - 50
+    assert account["bonga_points"] == 100 - 50 + 5
+    unknown = await gateway.client.post(
+        f"{HANDSET}/{NEW}/bonga/bundles", json={"bundle": "NOPE", "bonga_pin": "1357"}
+    )
+    assert unknown.status_code == 404
+
+
+async def test_postpay_customer_is_told_to_call_200(gateway: Gateway) -> None:
+    reply = await gateway.client.post(
+        f"{HANDSET}/254722000000/bonga/pin",
+        json={"national_id": "34567890", "last_topup": 0, "new_pin": "1357"},
+    )
+    assert reply.json()["outcome"] == "call_200"
+
+
+async def test_points_are_earned_on_an_stk_payment_and_a_paybill(
+    gateway: Gateway, receiver: CallbackReceiver
+) -> None:
+    pushed = await gateway.client.post(
+        "/mpesa/stkpush/v1/processrequest",
+        json=stk_body(phone=JOHN, amount=500, callback_url=receiver.url),
+        headers=gateway.bearer,
+    )
+    callback = await receiver.wait_for_stk(pushed.json()["CheckoutRequestID"])
+    assert callback["ResultCode"] == 0
+    paid = await gateway.client.post(
+        f"{HANDSET}/{JOHN}/paybill",
+        json={"business_number": "600000", "account_number": "INV-1", "amount": 300, "pin": "1234"},
+    )
+    assert paid.json()["ResultCode"] == 0
+    assert (await gateway.client.get(f"{HANDSET}/{JOHN}/bonga")).json()["points"] == 50 + 30
+
+
+async def test_menu_bodies_get_daraja_shaped_errors(gateway: Gateway) -> None:
+    for path, body in [
+        ("send-money", {"recipient": JANE, "amount": "lots", "pin": "1234"}),
+        ("send-money", {"recipient": "0722", "amount": 10, "pin": "1234"}),
+        ("airtime", {"amount": -1, "pin": "1234"}),
+        ("bonga/transfer", {"recipient": JANE, "points": "50", "bonga_pin": "1234"}),
+    ]:
+        reply = await gateway.client.post(f"{HANDSET}/{JOHN}/{path}", json=body)
+        assert reply.status_code == 400, (path, reply.text)
+        assert set(reply.json()) == {"requestId", "errorCode", "errorMessage"}
+    assert (await gateway.client.get(f"{HANDSET}/254700/account")).status_code == 404
