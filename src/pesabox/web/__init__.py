@@ -9,6 +9,7 @@ from litestar.static_files import create_static_files_router
 from pesabox.settings import Settings
 from pesabox.web.clock import clock_router
 from pesabox.web.home import home
+from pesabox.web.inspector import inspector_router
 from pesabox.web.templating import STATIC
 
 
@@ -18,6 +19,7 @@ def web_routers(settings: Settings) -> list[Router]:
     handlers: list[object] = [home]
     if settings.environment == "sandbox":
         handlers.append(clock_router)
+        handlers.append(inspector_router)
     return [
         create_static_files_router(
             path="/ui/static", directories=[STATIC], include_in_schema=False

@@ -1,0 +1,95 @@
+"""The inspector's pages in-process: the tables, a request's detail, resend with CSRF."""
+
+from __future__ import annotations
+
+import re
+
+from pesabox.core.inspector import InspectorFilter, InspectorService
+from tests.inspector.conftest import Gateway
+from tests.inspector.test_inspector_service import delivered, push
+from tests.support import CallbackReceiver
+
+CSRF_FIELD = re.compile(r'name="_csrf_token" value="([^"]+)"')
+
+
+async def test_list_page_shows_requests_and_callbacks_with_codes(
+    gateway: Gateway, receiver: CallbackReceiver
+) -> None:
+    accepted = await push(gateway, receiver, "254708374149")
+    await delivered(InspectorService(platform=gateway.platform), accepted["CheckoutRequestID"], 1)
+    await gateway.platform.request_log.flush()
+
+    html = (await gateway.client.get("/ui/inspector")).text
+
+    assert "/mpesa/stkpush/v1/processrequest" in html
+    assert accepted["CheckoutRequestID"] in html
+    assert "accepted for processing" in html
+    assert "The service request is processed successfully." in html
+    assert 'for="filter-msisdn"' in html
+
+
+async def test_filter_form_narrows_the_tables(gateway: Gateway, receiver: CallbackReceiver) -> None:
+    first = await push(gateway, receiver, "254708374149")
+    second = await push(gateway, receiver, "254722000000")
+    await gateway.platform.request_log.flush()
+
+    reply = await gateway.client.get("/ui/inspector/requests", params={"msisdn": "254722000000"})
+
+    assert second["CheckoutRequestID"] in reply.text
+    assert first["CheckoutRequestID"] not in reply.text
+
+
+async def test_request_page_shows_bodies_and_the_linked_callback(
+    gateway: Gateway, receiver: CallbackReceiver
+) -> None:
+    service = InspectorService(platform=gateway.platform)
+    accepted = await push(gateway, receiver, "254708374149")
+    callback = await delivered(service, accepted["CheckoutRequestID"], 1)
+    await gateway.platform.request_log.flush()
+    wanted = InspectorFilter(transaction_id=accepted["CheckoutRequestID"])
+    [request] = await service.requests(wanted)
+
+    html = (await gateway.client.get(f"/ui/inspector/requests/{request.id}")).text
+
+    assert f"Callback #{callback.id}" in html
+    assert "&#34;Password&#34;" in html and "&#34;****&#34;" in html
+    assert accepted["CheckoutRequestID"] in html
+    assert 'id="response-body"' in html
+
+
+async def test_unknown_request_page_is_not_found(gateway: Gateway) -> None:
+    assert (await gateway.client.get("/ui/inspector/requests/999999")).status_code == 404
+
+
+async def test_resend_from_the_page_with_its_csrf_token(
+    gateway: Gateway, receiver: CallbackReceiver
+) -> None:
+    service = InspectorService(platform=gateway.platform)
+    accepted = await push(gateway, receiver, "254708374149")
+    callback = await delivered(service, accepted["CheckoutRequestID"], 1)
+    page = await gateway.client.get(f"/ui/inspector/callbacks/{callback.id}")
+    token = CSRF_FIELD.search(page.text)
+    assert token is not None
+
+    reply = await gateway.client.post(
+        f"/ui/inspector/callbacks/{callback.id}/resend",
+        data={"_csrf_token": token.group(1), "back": "https://elsewhere.example/"},
+        follow_redirects=False,
+    )
+
+    assert reply.status_code == 303
+    assert reply.headers["location"] == "/ui/inspector"
+    again = await delivered(service, accepted["CheckoutRequestID"], 2)
+    assert len(again.attempts) == 2
+
+
+async def test_resend_without_the_csrf_token_is_refused(
+    gateway: Gateway, receiver: CallbackReceiver
+) -> None:
+    service = InspectorService(platform=gateway.platform)
+    accepted = await push(gateway, receiver, "254708374149")
+    callback = await delivered(service, accepted["CheckoutRequestID"], 1)
+
+    reply = await gateway.client.post(f"/ui/inspector/callbacks/{callback.id}/resend", data={})
+
+    assert reply.status_code == 403
