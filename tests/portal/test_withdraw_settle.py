@@ -14,10 +14,14 @@ from pesabox.core.platform import Platform
 from pesabox.domain import accounts
 from pesabox.domain.business_days import is_business_day, next_business_day
 from pesabox.domain.operators import OperatorKind, OperatorRole
-from pesabox.domain.org_funds import BANK_SETTLEMENT, FundsRefusal, WithdrawalStatus
+from pesabox.domain.org_funds import (
+    BANK_SETTLEMENT,
+    FundsRefusal,
+    StatementFilter,
+    WithdrawalStatus,
+)
 from pesabox.storage import ledger_queries, ledger_verify, operators_store
 from pesabox.storage.db import make_engine, read_transaction, write_transaction
-from pesabox.storage.statement_queries import StatementFilter
 from tests.portal.conftest import sign_in
 
 B2C_PAYBILL = "600996"  # its Utility account is seeded with KES 10,000,000

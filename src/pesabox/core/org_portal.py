@@ -29,6 +29,7 @@ from pesabox.domain.org_funds import (
     WITHDRAW_ROLES,
     BankDetails,
     FundsRefusal,
+    StatementFilter,
     parse_amount,
 )
 from pesabox.domain.services import org_funds
@@ -52,7 +53,7 @@ from pesabox.storage.db import read_transaction
 from pesabox.storage.ledger_store import LedgerStore
 from pesabox.storage.operators_store import OperatorRecord
 from pesabox.storage.parties_store import ShortcodeCache, ShortcodeRecord, get_shortcode
-from pesabox.storage.statement_queries import Line, StatementFilter
+from pesabox.storage.statement_queries import Line
 from pesabox.storage.types import Connection, Engine
 from pesabox.storage.withdrawals_store import SettlementDay, WithdrawalRecord
 from pesabox.storage.writer import LedgerWriter

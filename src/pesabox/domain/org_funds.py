@@ -43,6 +43,24 @@ WITHDRAW_ROLES = frozenset({OperatorRole.BUSINESS_MANAGER})
 ADMINISTER_ROLES = frozenset({OperatorRole.BUSINESS_ADMINISTRATOR})
 
 
+# A statement line is a debit or a credit of the account the statement is for.
+DIRECTIONS = ("debit", "credit")
+
+
+@dataclass(frozen=True, slots=True)
+class StatementFilter:
+    """What the portal's statement shows: every field left None leaves that filter off."""
+
+    # Epoch seconds, inclusive start and exclusive end.
+    since: float | None = None
+    until: float | None = None
+    direction: str | None = None
+    # A transfer purpose: principal | fee | funding | reversal.
+    purpose: str | None = None
+    # A receipt or transaction id, matched exactly.
+    receipt: str | None = None
+
+
 class FundsRefusal(ValueError):
     """A move or withdrawal that cannot be made; the message says why, for the operator."""
 

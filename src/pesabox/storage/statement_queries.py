@@ -13,22 +13,10 @@ from typing import Any
 from sqlalchemy import Connection, select, text
 
 from pesabox.domain.ledger import Phase
+from pesabox.domain.org_funds import DIRECTIONS, StatementFilter
 from pesabox.storage.tables import accounts
 
 STATEMENT_ROWS_MAX = 10_000
-DIRECTIONS = ("debit", "credit")
-
-
-@dataclass(frozen=True, slots=True)
-class StatementFilter:
-    # Epoch seconds, inclusive start and exclusive end; None leaves that side open.
-    since: float | None = None
-    until: float | None = None
-    direction: str | None = None
-    # A transfer purpose: principal | fee | funding | reversal.
-    purpose: str | None = None
-    # A receipt or transaction id, matched exactly.
-    receipt: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

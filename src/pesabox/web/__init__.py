@@ -10,13 +10,14 @@ from pesabox.settings import Settings
 from pesabox.web.clock import clock_router
 from pesabox.web.home import home
 from pesabox.web.inspector import inspector_router
+from pesabox.web.portal import portal_router
 from pesabox.web.templating import STATIC
 
 
 def web_routers(settings: Settings) -> list[Router]:
     """Every /ui route this environment serves. Sandbox-only areas (the phones, the inspector,
     the clock) are simply absent in production."""
-    handlers: list[object] = [home]
+    handlers: list[object] = [home, portal_router]
     if settings.environment == "sandbox":
         handlers.append(clock_router)
         handlers.append(inspector_router)
