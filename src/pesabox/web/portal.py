@@ -13,12 +13,12 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Response, Router, get, post
 from litestar.datastructures import Cookie
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, Parameter
+from litestar.params import Body, QueryParameter
 from litestar.response import Redirect, ServerSentEvent, Template
 
 from pesabox.core.org_portal import ACCOUNT_LABELS, PortalForbidden, PortalNotFound
@@ -325,10 +325,10 @@ async def statement_page(
     request: AnyRequest,
     shortcode: str,
     account: str = "utility",
-    date_from: str | None = Parameter(query="from", default=None),
-    date_to: str | None = Parameter(query="to", default=None),
+    date_from: Annotated[str | None, QueryParameter(name="from")] = None,
+    date_to: Annotated[str | None, QueryParameter(name="to")] = None,
     direction: str | None = None,
-    purpose: str | None = Parameter(query="type", default=None),
+    purpose: Annotated[str | None, QueryParameter(name="type")] = None,
     receipt: str | None = None,
 ) -> Template:
     query = {"from": date_from, "to": date_to, "direction": direction, "type": purpose,
@@ -360,10 +360,10 @@ async def statement_csv(
     request: AnyRequest,
     shortcode: str,
     account: str = "utility",
-    date_from: str | None = Parameter(query="from", default=None),
-    date_to: str | None = Parameter(query="to", default=None),
+    date_from: Annotated[str | None, QueryParameter(name="from")] = None,
+    date_to: Annotated[str | None, QueryParameter(name="to")] = None,
     direction: str | None = None,
-    purpose: str | None = Parameter(query="type", default=None),
+    purpose: Annotated[str | None, QueryParameter(name="type")] = None,
     receipt: str | None = None,
 ) -> Response[str]:
     query = {"from": date_from, "to": date_to, "direction": direction, "type": purpose,
