@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from typing import Annotated
 
 from litestar import Router, get, post
 from litestar.enums import RequestEncodingType
@@ -85,7 +86,7 @@ async def clock_events(request: AnyRequest) -> ServerSentEvent:
 @post("/advance", include_in_schema=False)
 async def advance(
     request: AnyRequest,
-    data: ClockStep = Body(media_type=RequestEncodingType.URL_ENCODED),
+    data: Annotated[ClockStep, Body(media_type=RequestEncodingType.URL_ENCODED)],
 ) -> Redirect:
     platform = platform_of(request)
     try:

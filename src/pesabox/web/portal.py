@@ -18,7 +18,7 @@ from typing import Annotated, Any
 from litestar import Response, Router, get, post
 from litestar.datastructures import Cookie
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, QueryParameter
+from litestar.params import Body, FromPath, QueryParameter
 from litestar.response import Redirect, ServerSentEvent, Template
 
 from pesabox.core.org_portal import ACCOUNT_LABELS, PortalForbidden, PortalNotFound
@@ -37,6 +37,8 @@ from pesabox.web.pages import AnyRequest, Notice, fragment, page, platform_of, r
 from pesabox.web.templating import kes
 
 LOGIN = "/ui/org/login"
+# Every form posts URL-encoded fields.
+_FORM = Body(media_type=RequestEncodingType.URL_ENCODED)
 _COOKIE_PATH = "/ui/org"
 STATEMENT_PAGE_ROWS = 200
 CSV_ROWS_MAX = 10_000
@@ -126,7 +128,9 @@ async def portal_root(request: AnyRequest) -> Redirect:
 
 
 @get("/switch", include_in_schema=False)
-async def switch_shortcode(request: AnyRequest, to: str = "") -> Redirect:
+async def switch_shortcode(
+    request: AnyRequest, to: Annotated[str, QueryParameter()] = ""
+) -> Redirect:
     session = await _session(request)
     platform_of(request).org_portal.own_shortcode(session, to)
     return Redirect(path=_home(to), status_code=303)
@@ -140,7 +144,7 @@ async def login_page(request: AnyRequest) -> Template:
 @post("/login", include_in_schema=False)
 async def login(
     request: AnyRequest,
-    data: SignInForm = Body(media_type=RequestEncodingType.URL_ENCODED),
+    data: Annotated[SignInForm, _FORM],
 ) -> Redirect:
     platform = platform_of(request)
     result = await platform.portal_sessions.sign_in(
@@ -174,7 +178,7 @@ async def logout(request: AnyRequest) -> Redirect:
 
 
 @get("/{shortcode:str}", include_in_schema=False)
-async def overview(request: AnyRequest, shortcode: str) -> Template:
+async def overview(request: AnyRequest, shortcode: FromPath[str]) -> Template:
     session = await _session(request)
     portal = platform_of(request).org_portal
     balances = await portal.balances(session, shortcode)
@@ -197,8 +201,8 @@ async def overview(request: AnyRequest, shortcode: str) -> Template:
 @post("/{shortcode:str}/move", include_in_schema=False)
 async def move_funds(
     request: AnyRequest,
-    shortcode: str,
-    data: AmountForm = Body(media_type=RequestEncodingType.URL_ENCODED),
+    shortcode: FromPath[str],
+    data: Annotated[AmountForm, _FORM],
 ) -> Redirect:
     session = await _session(request)
     try:
@@ -216,8 +220,8 @@ async def move_funds(
 @post("/{shortcode:str}/withdraw", include_in_schema=False)
 async def withdraw(
     request: AnyRequest,
-    shortcode: str,
-    data: AmountForm = Body(media_type=RequestEncodingType.URL_ENCODED),
+    shortcode: FromPath[str],
+    data: Annotated[AmountForm, _FORM],
 ) -> Redirect:
     session = await _session(request)
     try:
@@ -234,7 +238,9 @@ async def withdraw(
 
 
 @get("/{shortcode:str}/withdrawals/{withdrawal_id:str}", include_in_schema=False)
-async def withdrawal_page(request: AnyRequest, shortcode: str, withdrawal_id: str) -> Template:
+async def withdrawal_page(
+    request: AnyRequest, shortcode: FromPath[str], withdrawal_id: FromPath[str]
+) -> Template:
     session = await _session(request)
     portal = platform_of(request).org_portal
     portal.own_shortcode(session, shortcode)
@@ -252,7 +258,7 @@ def _withdrawals_summary(rows: list[Any]) -> tuple[tuple[str, str], ...]:
 
 
 @get("/{shortcode:str}/withdrawals/list", include_in_schema=False)
-async def withdrawals_fragment(request: AnyRequest, shortcode: str) -> Template:
+async def withdrawals_fragment(request: AnyRequest, shortcode: FromPath[str]) -> Template:
     session = await _session(request)
     portal = platform_of(request).org_portal
     portal.own_shortcode(session, shortcode)
@@ -265,7 +271,7 @@ async def withdrawals_fragment(request: AnyRequest, shortcode: str) -> Template:
 
 
 @get("/{shortcode:str}/withdrawals/events", include_in_schema=False)
-async def withdrawals_events(request: AnyRequest, shortcode: str) -> ServerSentEvent:
+async def withdrawals_events(request: AnyRequest, shortcode: FromPath[str]) -> ServerSentEvent:
     session = await _session(request)
     portal = platform_of(request).org_portal
     portal.own_shortcode(session, shortcode)
@@ -277,7 +283,7 @@ async def withdrawals_events(request: AnyRequest, shortcode: str) -> ServerSentE
 
 
 @get("/{shortcode:str}/settlements", include_in_schema=False)
-async def settlements(request: AnyRequest, shortcode: str) -> Template:
+async def settlements(request: AnyRequest, shortcode: FromPath[str]) -> Template:
     session = await _session(request)
     portal = platform_of(request).org_portal
     portal.own_shortcode(session, shortcode)
@@ -323,13 +329,13 @@ async def _statement(
 @get("/{shortcode:str}/statement", include_in_schema=False)
 async def statement_page(
     request: AnyRequest,
-    shortcode: str,
-    account: str = "utility",
+    shortcode: FromPath[str],
+    account: Annotated[str, QueryParameter()] = "utility",
     date_from: Annotated[str | None, QueryParameter(name="from")] = None,
     date_to: Annotated[str | None, QueryParameter(name="to")] = None,
-    direction: str | None = None,
+    direction: Annotated[str | None, QueryParameter()] = None,
     purpose: Annotated[str | None, QueryParameter(name="type")] = None,
-    receipt: str | None = None,
+    receipt: Annotated[str | None, QueryParameter()] = None,
 ) -> Template:
     query = {"from": date_from, "to": date_to, "direction": direction, "type": purpose,
              "receipt": receipt}  # fmt: skip
@@ -358,13 +364,13 @@ async def statement_page(
 @get("/{shortcode:str}/statement.csv", include_in_schema=False)
 async def statement_csv(
     request: AnyRequest,
-    shortcode: str,
-    account: str = "utility",
+    shortcode: FromPath[str],
+    account: Annotated[str, QueryParameter()] = "utility",
     date_from: Annotated[str | None, QueryParameter(name="from")] = None,
     date_to: Annotated[str | None, QueryParameter(name="to")] = None,
-    direction: str | None = None,
+    direction: Annotated[str | None, QueryParameter()] = None,
     purpose: Annotated[str | None, QueryParameter(name="type")] = None,
-    receipt: str | None = None,
+    receipt: Annotated[str | None, QueryParameter()] = None,
 ) -> Response[str]:
     query = {"from": date_from, "to": date_to, "direction": direction, "type": purpose,
              "receipt": receipt}  # fmt: skip
@@ -390,7 +396,7 @@ def _operator_key(text: str) -> tuple[str, str]:
 
 
 @get("/{shortcode:str}/operators", include_in_schema=False)
-async def operators_page(request: AnyRequest, shortcode: str) -> Template:
+async def operators_page(request: AnyRequest, shortcode: FromPath[str]) -> Template:
     session = await _session(request)
     portal = platform_of(request).org_portal
     portal.own_shortcode(session, shortcode)
@@ -415,8 +421,8 @@ async def _operator_action(request: AnyRequest, shortcode: str, action: Any, don
 @post("/{shortcode:str}/operators", include_in_schema=False)
 async def add_operator(
     request: AnyRequest,
-    shortcode: str,
-    data: NewOperatorForm = Body(media_type=RequestEncodingType.URL_ENCODED),
+    shortcode: FromPath[str],
+    data: Annotated[NewOperatorForm, _FORM],
 ) -> Redirect:
     session = await _session(request)
     action = platform_of(request).org_portal.add_api_operator(
@@ -431,8 +437,8 @@ async def add_operator(
 @post("/{shortcode:str}/operators/password", include_in_schema=False)
 async def set_password(
     request: AnyRequest,
-    shortcode: str,
-    data: PasswordForm = Body(media_type=RequestEncodingType.URL_ENCODED),
+    shortcode: FromPath[str],
+    data: Annotated[PasswordForm, _FORM],
 ) -> Redirect:
     session = await _session(request)
     code, username = _operator_key(data.operator)
@@ -447,8 +453,8 @@ async def set_password(
 @post("/{shortcode:str}/operators/unlock", include_in_schema=False)
 async def unlock(
     request: AnyRequest,
-    shortcode: str,
-    data: OperatorForm = Body(media_type=RequestEncodingType.URL_ENCODED),
+    shortcode: FromPath[str],
+    data: Annotated[OperatorForm, _FORM],
 ) -> Redirect:
     session = await _session(request)
     code, username = _operator_key(data.operator)
@@ -457,7 +463,7 @@ async def unlock(
 
 
 @get("/{shortcode:str}/c2b", include_in_schema=False)
-async def c2b_page(request: AnyRequest, shortcode: str) -> Template:
+async def c2b_page(request: AnyRequest, shortcode: FromPath[str]) -> Template:
     session = await _session(request)
     portal = platform_of(request).org_portal
     portal.own_shortcode(session, shortcode)
@@ -477,9 +483,9 @@ async def c2b_page(request: AnyRequest, shortcode: str) -> Template:
 @post("/{shortcode:str}/c2b/{target:str}/validation", include_in_schema=False)
 async def validation_switch(
     request: AnyRequest,
-    shortcode: str,
-    target: str,
-    data: SwitchForm = Body(media_type=RequestEncodingType.URL_ENCODED),
+    shortcode: FromPath[str],
+    target: FromPath[str],
+    data: Annotated[SwitchForm, _FORM],
 ) -> Redirect:
     session = await _session(request)
     on = data.switch == "on"
@@ -491,7 +497,7 @@ async def validation_switch(
 
 
 @get("/{shortcode:str}/credential", include_in_schema=False)
-async def credential_page(request: AnyRequest, shortcode: str) -> Template:
+async def credential_page(request: AnyRequest, shortcode: FromPath[str]) -> Template:
     session = await _session(request)
     platform_of(request).org_portal.own_shortcode(session, shortcode)
     return page(
@@ -506,8 +512,8 @@ async def credential_page(request: AnyRequest, shortcode: str) -> Template:
 @post("/{shortcode:str}/credential", include_in_schema=False)
 async def make_credential(
     request: AnyRequest,
-    shortcode: str,
-    data: CredentialForm = Body(media_type=RequestEncodingType.URL_ENCODED),
+    shortcode: FromPath[str],
+    data: Annotated[CredentialForm, _FORM],
 ) -> Template:
     session = await _session(request)
     portal = platform_of(request).org_portal
