@@ -66,7 +66,8 @@ class NewOperatorForm:
     shortcode: str = ""
     username: str = ""
     password: str = ""
-    roles: list[str] = field(default_factory=list)
+    # One checked box arrives as a string, several as a list.
+    roles: list[str] | str = field(default_factory=list)
 
 
 @dataclass
@@ -425,10 +426,14 @@ async def add_operator(
     data: Annotated[NewOperatorForm, _FORM],
 ) -> Redirect:
     session = await _session(request)
+    roles = [data.roles] if isinstance(data.roles, str) else data.roles
     action = platform_of(request).org_portal.add_api_operator(
-        session, data.shortcode or shortcode, username=data.username, roles=data.roles,
+        session,
+        data.shortcode or shortcode,
+        username=data.username,
+        roles=roles,
         password=data.password,
-    )  # fmt: skip
+    )
     return await _operator_action(
         request, shortcode, action, f"API operator {data.username.strip()} created."
     )
