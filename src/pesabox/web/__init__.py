@@ -10,6 +10,7 @@ from pesabox.settings import Settings
 from pesabox.web.clock import clock_router
 from pesabox.web.home import home
 from pesabox.web.inspector import inspector_router
+from pesabox.web.phone import phone_router
 from pesabox.web.portal import portal_router
 from pesabox.web.templating import STATIC
 
@@ -20,6 +21,7 @@ def web_routers(settings: Settings) -> list[Router]:
     handlers: list[object] = [home, portal_router]
     if settings.environment == "sandbox":
         handlers.append(clock_router)
+        handlers.append(phone_router)
         handlers.append(inspector_router)
     return [
         create_static_files_router(
