@@ -19,7 +19,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, NamedTuple
 
-from pesabox.domain.inspected_request import excerpt, read_facts
+from pesabox.domain.inspected_request import excerpt, parse_body, read_facts
 from pesabox.storage import apps_store, inspector_store
 from pesabox.storage.db import write_transaction
 from pesabox.storage.types import Connection, Engine
@@ -161,15 +161,17 @@ class RequestLog:
 
 
 def _row(captured: CapturedRequest) -> dict[str, Any]:
-    facts = read_facts(captured.path, captured.request_body, captured.response_body)
+    request = parse_body(captured.request_body)
+    response = parse_body(captured.response_body)
+    facts = read_facts(captured.path, request, response)
     return {
         "received_at": captured.received_at,
         "method": captured.method[:10],
         "path": captured.path[:255],
         "status_code": captured.status_code,
         "latency_ms": captured.latency_ms,
-        "request_body": excerpt(captured.request_body),
-        "response_body": excerpt(captured.response_body),
+        "request_body": excerpt(captured.request_body, request),
+        "response_body": excerpt(captured.response_body, response),
         "result_code": _clip(facts.result_code, 40),
         "checkout_request_id": _clip(facts.checkout_request_id, 80),
         "merchant_request_id": _clip(facts.merchant_request_id, 80),

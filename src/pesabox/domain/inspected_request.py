@@ -21,23 +21,69 @@ EXCERPT_BYTES_MAX = 8 * 1024
 MASK = "****"
 TRUNCATED_MARK = "…[truncated]"
 
-_JSON_FIELD = re.compile(r'"([A-Za-z_][A-Za-z0-9_]*)"(\s*:\s*)("(?:[^"\\]|\\.)*"|[^,}\]\s]+)')
+# The field names that hold secrets: a name containing password, credential, secret or token,
+# or ending in pin (pin, bonga_pin, new_pin).
+_SECRET_WORDS = ("password", "credential", "secret", "token")
+# For bodies that are not JSON (a form, or JSON too broken to parse): field by field.
+_TEXT_FIELD = re.compile(r'"([A-Za-z_][A-Za-z0-9_]*)"(\s*:\s*)("(?:[^"\\]|\\.)*"|[^,}\]\s]+)')
 _FORM_FIELD = re.compile(r"(^|&)([A-Za-z_][A-Za-z0-9_]*)=([^&]*)")
 # Handset paths name the customer: /sandbox/v1/handsets/2547…/prompts/…
 _HANDSET_PATH = re.compile(r"/handsets/(\d{9,15})(?:/|$)")
 _MSISDN = re.compile(r"^(?:254|0)[17]\d{8}$")
+# Field names repeat from one request to the next, so each is judged once.
+_secret_names: dict[str, bool] = {}
+_SECRET_NAMES_MAX = 4096
+
+
+class NotJson:
+    """A body that is not JSON (empty, a form, broken): masked field by field as text."""
+
+
+NOT_JSON = NotJson()
 
 
 def is_secret_field(name: str) -> bool:
-    lowered = name.lower()
-    if any(word in lowered for word in ("password", "credential", "secret", "token")):
-        return True
-    # pin, bonga_pin, new_pin: a field whose name ends in "pin" holds one.
-    return lowered.endswith("pin")
+    known = _secret_names.get(name)
+    if known is None:
+        lowered = name.lower()
+        known = lowered.endswith("pin") or any(word in lowered for word in _SECRET_WORDS)
+        if len(_secret_names) >= _SECRET_NAMES_MAX:
+            _secret_names.clear()
+        _secret_names[name] = known
+    return known
+
+
+def parse_body(body: bytes) -> Any:
+    """The body's JSON value, or `NOT_JSON`. Parsed once: facts and masking both read it."""
+    if not body:
+        return NOT_JSON
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return NOT_JSON
+
+
+def _masked(value: Any) -> tuple[Any, bool]:
+    """`value` with every secret field's value masked, and whether anything was."""
+    if isinstance(value, dict):
+        changed = False
+        result: dict[Any, Any] = {}
+        for key, item in value.items():
+            if is_secret_field(key):
+                result[key], changed = MASK, True
+            else:
+                result[key], inner = _masked(item)
+                changed = changed or inner
+        return (result, True) if changed else (value, False)
+    if isinstance(value, list):
+        items = [_masked(item) for item in value]
+        if any(inner for _, inner in items):
+            return [item for item, _ in items], True
+    return value, False
 
 
 def redact(text: str) -> str:
-    """`text` with the value of every secret field masked, in JSON and in form bodies."""
+    """`text`, not parseable as JSON, with every secret field masked (JSON-like or form)."""
 
     def json_field(match: re.Match[str]) -> str:
         if not is_secret_field(match.group(1)):
@@ -49,15 +95,26 @@ def redact(text: str) -> str:
             return match.group(0)
         return f"{match.group(1)}{match.group(2)}={MASK}"
 
-    return _FORM_FIELD.sub(form_field, _JSON_FIELD.sub(json_field, text))
+    return _FORM_FIELD.sub(form_field, _TEXT_FIELD.sub(json_field, text))
 
 
-def excerpt(body: bytes, *, limit_bytes: int = EXCERPT_BYTES_MAX) -> str:
-    """The redacted body, cut to `limit_bytes` (whole characters) with a mark when cut.
+def excerpt(body: bytes, parsed: Any = None, *, limit_bytes: int = EXCERPT_BYTES_MAX) -> str:
+    """The body with secrets masked, cut to `limit_bytes` (whole characters), marked if cut.
 
-    Redaction runs on the whole body first, so a secret that straddles the cut is masked too.
+    `parsed` is `parse_body(body)` when the caller has it. A JSON body with a secret is
+    written back compactly with the value masked; one without keeps its own text. Masking
+    runs on the whole body first, so a secret that straddles the cut is masked too.
     """
-    text = redact(body.decode("utf-8", errors="replace"))
+    if parsed is None:
+        parsed = parse_body(body)
+    if isinstance(parsed, NotJson):
+        text = redact(body.decode("utf-8", errors="replace"))
+    else:
+        masked, changed = _masked(parsed)
+        text = orjson.dumps(masked).decode() if changed else body.decode("utf-8", "replace")
+    # A character is at most 4 bytes: most bodies are known to fit without encoding them.
+    if len(text) * 4 <= limit_bytes:
+        return text
     encoded = text.encode("utf-8")
     if len(encoded) <= limit_bytes:
         return text
@@ -78,13 +135,7 @@ class RequestFacts:
     msisdn: str | None = None
 
 
-def _object(body: bytes) -> dict[str, Any]:
-    if not body or body[:1] not in (b"{", b" ", b"\n", b"\r", b"\t"):
-        return {}
-    try:
-        parsed = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        return {}
+def _object(parsed: Any) -> dict[str, Any]:
     return parsed if isinstance(parsed, dict) else {}
 
 
@@ -123,11 +174,12 @@ def _parties(request: dict[str, Any]) -> tuple[str | None, str | None]:
     return shortcode, msisdn
 
 
-def read_facts(path: str, request_body: bytes, response_body: bytes) -> RequestFacts:
+def read_facts(path: str, request_body: Any, response_body: Any) -> RequestFacts:
+    """Facts from the parsed bodies (`parse_body`); anything but a JSON object has none."""
     request = _object(request_body)
     response = _object(response_body)
     party_shortcode, party_msisdn = _parties(request)
-    handset = _HANDSET_PATH.search(path)
+    handset = _HANDSET_PATH.search(path) if "/handsets/" in path else None
     return RequestFacts(
         # ResultCode first: an STK query answers ResponseCode 0 and the outcome in ResultCode.
         result_code=_first(("ResultCode", "errorCode", "ResponseCode"), response),
