@@ -119,6 +119,8 @@ async def test_a_resent_form_withdraws_once(platform: Platform) -> None:
     await portal.move_to_working(session, B2C_PAYBILL, amount="700", form_key=move_key)
     replay = await portal.move_to_working(session, B2C_PAYBILL, amount="700", form_key=move_key)
     assert replay.replayed
+    with pytest.raises(FundsRefusal, match="already sent"):
+        await portal.move_to_working(session, B2C_PAYBILL, amount="701", form_key=move_key)
     working = accounts.org_working(B2C_PAYBILL).code
     assert balance(platform, working) == 70_000
 

@@ -14,7 +14,7 @@ from sqlalchemy import Connection, select, text
 
 from pesabox.domain.ledger import Phase
 from pesabox.domain.org_funds import DIRECTIONS, StatementFilter
-from pesabox.storage.tables import accounts
+from pesabox.storage.tables import accounts, transfers
 
 STATEMENT_ROWS_MAX = 10_000
 
@@ -100,3 +100,14 @@ def statement(
         )
         for row in conn.execute(text(sql), params)
     ]
+
+
+def find_transfer(conn: Connection, transfer_id: str) -> tuple[int, str | None] | None:
+    """(amount, transaction id) of a transfer, or None: how a resent form finds its first
+    posting."""
+    row = conn.execute(
+        select(transfers.c.amount_cents, transfers.c.transaction_id).where(
+            transfers.c.id == transfer_id
+        )
+    ).first()
+    return None if row is None else (int(row.amount_cents), row.transaction_id)

@@ -213,7 +213,8 @@ async def move_funds(
     except FundsRefusal as refusal:
         return redirect(request, _home(shortcode), Notice(f"Not moved: {refusal}.", "error"))
     text = "That form was already sent; nothing moved again." if outcome.replayed else (
-        f"Moved KES {data.amount.strip()} from the Utility to the Working account."
+        f"Moved KES {data.amount.strip()} from the Utility to the Working account "
+        f"(receipt {outcome.transaction_id})."
     )  # fmt: skip
     return redirect(request, _home(shortcode), Notice(text))
 

@@ -36,6 +36,8 @@ _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CHART_WIDTH = 640
 CHART_HEIGHT = 200
 _CHART_PAD = 8
+_LABEL_ROOM = 16
+_TIME_AXIS_MIN_S = 3600.0
 
 
 def counterparty(code: str) -> str:
@@ -123,49 +125,56 @@ def statement_csv(lines: Iterable[Any]) -> str:
 
 
 def balance_chart(lines: Sequence[Any], *, label: str) -> str:
-    """An inline SVG line of the balance after each statement line, oldest on the left.
+    """An inline SVG step line of the balance after each statement line, oldest on the left.
 
-    Every number in it is computed here, and the label is escaped, so the markup is safe to
-    insert as is.
+    Across an hour or more the x axis is time; within less (a sandbox session's burst of
+    payments) every transfer gets an equal step, or they would pile up on one pixel. Every
+    number is computed here and the label is escaped, so the markup is safe to insert as is.
     """
     points: list[tuple[float, int]] = sorted(
         (float(line.created_at), int(line.balance_after_cents)) for line in lines
     )
-    title = _escape(label)
     if len(points) < 2:
         return ""
     times = [p[0] for p in points]
     values = [p[1] for p in points]
+    by_time = times[-1] - times[0] >= _TIME_AXIS_MIN_S
+    positions = times if by_time else [float(i) for i in range(len(points))]
     low, high = min(0, *values), max(0, *values)
-    span_t = (times[-1] - times[0]) or 1.0
+    span_x = (positions[-1] - positions[0]) or 1.0
     span_v = (high - low) or 1
     inner_w = CHART_WIDTH - 2 * _CHART_PAD
-    inner_h = CHART_HEIGHT - 2 * _CHART_PAD
+    inner_h = CHART_HEIGHT - 2 * _CHART_PAD - _LABEL_ROOM
 
-    def x(t: float) -> float:
-        return _CHART_PAD + (t - times[0]) / span_t * inner_w
+    def x(position: float) -> float:
+        return _CHART_PAD + (position - positions[0]) / span_x * inner_w
 
     def y(v: int) -> float:
         return _CHART_PAD + (high - v) / span_v * inner_h
 
     # A step line: a balance holds its value until the next transfer moves it.
-    path = [f"M{x(times[0]):.1f},{y(values[0]):.1f}"]
-    for (t, v), previous in zip(points[1:], values, strict=False):
-        path.append(f"L{x(t):.1f},{y(previous):.1f}")
-        path.append(f"L{x(t):.1f},{y(v):.1f}")
+    path = [f"M{x(positions[0]):.1f},{y(values[0]):.1f}"]
+    for position, v, previous in zip(positions[1:], values[1:], values, strict=False):
+        path.append(f"L{x(position):.1f},{y(previous):.1f}")
+        path.append(f"L{x(position):.1f},{y(v):.1f}")
     zero = y(0)
-    summary = (
-        f"{title}: from KES {kes(values[0])} on {when(times[0], '%d %b %H:%M')} "
-        f"to KES {kes(values[-1])} on {when(times[-1], '%d %b %H:%M')}; "
+    first, last = when(times[0], "%d %b %H:%M"), when(times[-1], "%d %b %H:%M")
+    summary = _escape(
+        f"{label}: from KES {kes(values[0])} on {first} to KES {kes(values[-1])} on {last}; "
         f"highest KES {kes(max(values))}, lowest KES {kes(min(values))}"
     )
+    base = CHART_HEIGHT - 4
     return (
         f'<svg class="balance-chart" viewBox="0 0 {CHART_WIDTH} {CHART_HEIGHT}" role="img" '
-        f'aria-label="{summary}" preserveAspectRatio="none">'
+        f'aria-label="{summary}">'
         f"<title>{summary}</title>"
         f'<line x1="{_CHART_PAD}" x2="{CHART_WIDTH - _CHART_PAD}" y1="{zero:.1f}" '
         f'y2="{zero:.1f}" class="axis"/>'
         f'<path d="{" ".join(path)}" class="line"/>'
+        f'<text x="{_CHART_PAD}" y="{base}" class="tick">{_escape(first)}</text>'
+        f'<text x="{CHART_WIDTH - _CHART_PAD}" y="{base}" class="tick end">{_escape(last)}</text>'
+        f'<text x="{_CHART_PAD + 2}" y="{_CHART_PAD + 10}" class="tick">'
+        f"KES {kes(high)}</text>"
         "</svg>"
     )
 

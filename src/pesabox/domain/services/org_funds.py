@@ -21,7 +21,7 @@ from pesabox.domain.org_funds import (
 )
 from pesabox.ids import receipt_number
 from pesabox.money import cents_to_decimal_string
-from pesabox.storage import bank_accounts_store, withdrawals_store
+from pesabox.storage import bank_accounts_store, statement_queries, withdrawals_store
 from pesabox.storage.ledger_store import LedgerStore
 from pesabox.storage.types import Connection
 from pesabox.storage.withdrawals_store import WithdrawalRecord
@@ -58,34 +58,39 @@ def move_to_working(
     idempotency_key: str,
     now: float,
 ) -> MoveOutcome:
-    """Move money from the shortcode's Utility account to its Working account.
+    """Move money from the shortcode's Utility account to its Working account, under a
+    receipt of its own.
 
     The transfer's id comes from the form's one-time key, so a resent form finds the first
-    transfer (EXISTS) instead of moving the money twice.
+    transfer instead of moving the money twice.
     """
-    transaction_id = f"orgmove:{shortcode}:{idempotency_key}"
+    transfer_id = f"orgmove:{shortcode}:{idempotency_key}"
+    earlier = statement_queries.find_transfer(conn, transfer_id)
+    if earlier is not None:
+        amount, receipt = earlier
+        if amount != amount_cents:
+            return MoveOutcome(receipt or transfer_id, refusal=FORM_REUSED)
+        return MoveOutcome(receipt or transfer_id, replayed=True)
+    receipt = receipt_number(now)
     utility = accounts.org_utility(shortcode).code
     result = ledger.post(
         conn,
         [
             TransferRequest(
-                transaction_id,
+                transfer_id,
                 utility,
                 accounts.org_working(shortcode).code,
                 amount_cents,
                 Purpose.PRINCIPAL,
-                transaction_id=transaction_id,
+                transaction_id=receipt,
             )
         ],
         now=now,
+        known_new=True,
     )
-    if result.status is PostingStatus.EXISTS:
-        return MoveOutcome(transaction_id, replayed=True)
-    if result.status is PostingStatus.EXISTS_WITH_DIFFERENT_FIELDS:
-        return MoveOutcome(transaction_id, refusal=FORM_REUSED)
     if not result.ok:
-        return MoveOutcome(transaction_id, refusal=_short_of(conn, ledger, utility, "Utility"))
-    return MoveOutcome(transaction_id)
+        return MoveOutcome(receipt, refusal=_short_of(conn, ledger, utility, "Utility"))
+    return MoveOutcome(receipt)
 
 
 def withdraw(
