@@ -188,3 +188,31 @@ def test_phones_list_creates_a_customer_whose_phone_fits_360_px(
     expect(page.locator("#balance")).to_have_text("Ksh 2,500.00")
     assert_usable(page)
     screenshot(page, "new-customer")
+
+
+def test_an_unanswered_prompt_times_out_on_its_own(
+    page: Page,
+    ui_server: PesaboxServer,
+    ui_receiver: CallbackReceiver,
+    http: httpx.Client,
+    screenshot: Screenshot,
+) -> None:
+    http.post(
+        f"{ui_server.base_url}/sandbox/v1/scenarios",
+        json={"name": "wait", "msisdn": JOHN, "amount": 78, "action": "ignore"},
+    ).raise_for_status()
+    token = fetch_token(http, ui_server.base_url, ui_server.sandbox)
+    pushed = http.post(
+        f"{ui_server.base_url}/mpesa/stkpush/v1/processrequest",
+        json=push_body(phone=JOHN, amount=78),
+        headers=bearer(token),
+    )
+    checkout_id = pushed.json()["CheckoutRequestID"]
+    page.goto(f"/ui/phone/{JOHN}")
+    expect(page.get_by_role("alertdialog")).to_be_visible()
+    # Nobody answers; the sandbox clock moves past the prompt's expiry.
+    http.post(f"{ui_server.base_url}/sandbox/v1/clock", json={"advance_s": 120}).raise_for_status()
+    expect(page.get_by_role("alertdialog")).to_have_count(0)
+    callback = ui_receiver.wait_for(checkout_id, timeout_s=CALLBACK_TIMEOUT_S)
+    assert callback.json()["Body"]["stkCallback"]["ResultCode"] == 1037
+    screenshot(page, "timed-out")
