@@ -14,6 +14,7 @@ from pesabox import __version__
 from pesabox.api.fastpath import FastPaths
 from pesabox.api.handlers import http_error_handler, pesa_error_handler, unexpected_error_handler
 from pesabox.api.request_log import recorder_for
+from pesabox.api.routes.bank_accounts import bank_accounts_router
 from pesabox.api.routes.c2b_sandbox import c2b_sandbox_router
 from pesabox.api.routes.certificates import certificates_router
 from pesabox.api.routes.handset_menu import handset_menu_router
@@ -66,6 +67,7 @@ def create_litestar(settings: Settings, own_platform: Platform) -> Litestar:
     if settings.environment == "sandbox":
         handlers.extend([sandbox_router, c2b_sandbox_router])
         handlers.append(shortcodes_router)
+        handlers.append(bank_accounts_router)
         handlers.append(certificates_router)
         handlers.append(handset_menu_router)
     handlers.extend(web_routers(settings))

@@ -101,6 +101,11 @@ def _print_credentials(settings: Settings, key: str, secret: str) -> None:
         ("B2C shortcode", "600996 (Utility funded with KES 10,000,000)"),
         ("Initiator", f"{fixtures.INITIATOR_NAME} / {fixtures.INITIATOR_PASSWORD}"),
         ("SecurityCredential", "pesabox credential encrypt --password 'Safaricom999!*!'"),
+        (
+            "Org portal (/ui/org)",
+            f"each seeded shortcode's {fixtures.WEB_OPERATOR_NAME} / "
+            f"{fixtures.WEB_OPERATOR_PASSWORD} (e.g. 600996)",
+        ),
     )
     typer.echo("pesabox sandbox")
     for label, value in rows:

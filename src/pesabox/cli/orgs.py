@@ -128,6 +128,41 @@ def orgs_list(as_json: JsonOption = False, database_url: DatabaseOption = None) 
     Console().print(table)
 
 
+@orgs_app.command("set-bank")
+def orgs_set_bank(
+    org: Annotated[str, typer.Option("--org", help="The organisation's name.")],
+    bank: Annotated[str, typer.Option(help="The bank's name.")],
+    branch: Annotated[str, typer.Option(help="The branch.")],
+    account_number: Annotated[str, typer.Option(help="The account number.")],
+    account_name: Annotated[str, typer.Option(help="The name the account is held in.")],
+    database_url: DatabaseOption = None,
+) -> None:
+    """Register the bank account that withdrawals from the org portal are paid to."""
+    from pesabox.domain.org_funds import FundsRefusal, check_bank_details
+    from pesabox.domain.shortcode_setup import SetupNotFound
+    from pesabox.storage import bank_accounts_store
+
+    try:
+        details = check_bank_details(
+            bank_name=bank, branch=branch, account_number=account_number, account_name=account_name
+        )
+    except FundsRefusal as refusal:
+        raise _fail(str(refusal)) from None
+    now = time.time()
+
+    def job(conn: Connection) -> None:
+        organisation_id = bank_accounts_store.organisation_id_named(conn, org)
+        if organisation_id is None:
+            raise SetupNotFound(f"no organisation named {org.strip()!r}")
+        bank_accounts_store.set_bank_details(conn, organisation_id, details, now=now)
+
+    _write(database_url, job)
+    Console().print(
+        f"bank account of {escape(org.strip())}: {escape(details.bank_name)}, "
+        f"{escape(details.branch)}, {escape(details.account_number)}"
+    )
+
+
 # --- pesabox shortcodes ------------------------------------------------------------------
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Connection, select, update
 
 from pesabox.domain.org_funds import BankDetails
-from pesabox.storage.tables import bank_accounts
+from pesabox.storage.tables import bank_accounts, organisations
 
 
 def get_bank_details(conn: Connection, organisation_id: int) -> BankDetails | None:
@@ -35,3 +35,17 @@ def set_bank_details(
     ).rowcount
     if not changed:
         conn.execute(bank_accounts.insert().values(organisation_id=organisation_id, **values))
+
+
+def organisation_id_named(conn: Connection, name: str) -> int | None:
+    found = conn.execute(
+        select(organisations.c.id).where(organisations.c.name == name.strip())
+    ).scalar()
+    return int(found) if found is not None else None
+
+
+def organisation_exists(conn: Connection, organisation_id: int) -> bool:
+    found = conn.execute(
+        select(organisations.c.id).where(organisations.c.id == organisation_id)
+    ).first()
+    return found is not None
