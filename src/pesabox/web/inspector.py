@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 from litestar import Router, get, post
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
-from litestar.params import Body
+from litestar.params import Body, FromPath
 from litestar.response import Redirect, ServerSentEvent, Template
 
 from pesabox.core.inspector import InspectorFilter, InspectorService
@@ -90,7 +90,7 @@ async def inspector_events(request: AnyRequest) -> ServerSentEvent:
 
 
 @get("/requests/{request_id:int}", include_in_schema=False)
-async def request_page(request: AnyRequest, request_id: int) -> Template:
+async def request_page(request: AnyRequest, request_id: FromPath[int]) -> Template:
     detail = await service_of(request).request_detail(request_id)
     if detail is None:
         raise NotFoundException("no such request in the inspector's log")
@@ -104,7 +104,7 @@ async def request_page(request: AnyRequest, request_id: int) -> Template:
 
 
 @get("/requests/{request_id:int}/callbacks", include_in_schema=False)
-async def request_callbacks_fragment(request: AnyRequest, request_id: int) -> Template:
+async def request_callbacks_fragment(request: AnyRequest, request_id: FromPath[int]) -> Template:
     detail = await service_of(request).request_detail(request_id)
     callbacks = detail.callbacks if detail is not None else []
     back = f"{ROOT}/requests/{request_id}"
@@ -112,7 +112,7 @@ async def request_callbacks_fragment(request: AnyRequest, request_id: int) -> Te
 
 
 @get("/callbacks/{callback_id:int}", include_in_schema=False)
-async def callback_page(request: AnyRequest, callback_id: int) -> Template:
+async def callback_page(request: AnyRequest, callback_id: FromPath[int]) -> Template:
     found = await service_of(request).callback_detail(callback_id)
     if found is None:
         raise NotFoundException("no such callback")
@@ -139,7 +139,7 @@ def _safe_back(back: str) -> str:
 @post("/callbacks/{callback_id:int}/resend", include_in_schema=False)
 async def resend(
     request: AnyRequest,
-    callback_id: int,
+    callback_id: FromPath[int],
     data: Annotated[ResendForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
 ) -> Redirect:
     back = _safe_back(data.back)
