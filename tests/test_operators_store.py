@@ -110,6 +110,8 @@ def test_list_per_shortcode_and_organisation(engine_seeded: Engine) -> None:
         (SHORTCODE, "admin"),
         (SHORTCODE, "payouts"),
         (SHORTCODE, "testapi"),
+        # The seed's web operator for the org portal.
+        (SHORTCODE, fixtures.WEB_OPERATOR_NAME),
     ]
     assert {o.shortcode for o in everyone} == {f.shortcode for f in fixtures.SHORTCODES}
     assert {o.username for o in by_organisation} >= {"admin", "payouts"}
