@@ -7,11 +7,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+import httpx
 from playwright.sync_api import Page, expect
 
 from pesabox.sandbox import fixtures
 from tests.browser.accessibility import assert_usable
 from tests.browser.conftest import NARROW, Screenshot
+from tests.e2e import PesaboxServer
 
 B2C_PAYBILL = "600996"  # Safaricom Daraja 996: Utility seeded with KES 10,000,000
 OTHER = "600000"
@@ -115,3 +117,23 @@ def test_the_portal_fits_a_narrow_phone(
         narrow.goto(f"/ui/org/{B2C_PAYBILL}/{path}")
         assert_usable(narrow)
     screenshot(narrow, "credential-360")
+
+
+def test_the_overview_shows_the_settlement_live(
+    page: Page, ui_server: PesaboxServer, screenshot: Screenshot
+) -> None:
+    sign_in(page, B2C_PAYBILL)
+    page.get_by_label("Amount (KES)").fill("400")
+    page.get_by_role("button", name="Move to Working").click()
+    page.get_by_label("Amount to withdraw (KES)").fill("400")
+    page.get_by_role("button", name="Withdraw to bank").click()
+    receipt = page.locator("h1").inner_text().removeprefix("Withdrawal ").strip()
+    page.goto(f"/ui/org/{B2C_PAYBILL}")
+    status = page.locator(f'#withdrawals tr[data-withdrawal="{receipt}"] .withdrawal-status')
+    expect(status).to_have_text("pending")
+    # Another client moves the shared clock a week on: past any run of Kenyan holidays.
+    httpx.post(
+        f"{ui_server.base_url}/sandbox/v1/clock", json={"advance_s": 8 * 86_400}
+    ).raise_for_status()
+    expect(status).to_have_text("settled")
+    screenshot(page, "settled-live")

@@ -208,11 +208,12 @@ class OrgPortalService:
         return outcome.withdrawal
 
     async def withdrawals(
-        self, session: PortalSession, *, settle_on: date | None = None
+        self, session: PortalSession, *, settle_on: date | None = None, limit: int = 100
     ) -> list[WithdrawalRecord]:
+        """The organisation's withdrawals, newest first (at most `limit`, up to 500)."""
         return await self._read(
             lambda conn: withdrawals_store.list_withdrawals(
-                conn, shortcodes=session.shortcodes, settle_on=settle_on
+                conn, shortcodes=session.shortcodes, settle_on=settle_on, limit=limit
             )
         )
 

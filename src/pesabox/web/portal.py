@@ -41,6 +41,9 @@ LOGIN = "/ui/org/login"
 _FORM = Body(media_type=RequestEncodingType.URL_ENCODED)
 _COOKIE_PATH = "/ui/org"
 STATEMENT_PAGE_ROWS = 200
+RECENT_WITHDRAWALS = 10
+# The settlement report lists the newest withdrawals of each day it shows, up to this many.
+REPORT_WITHDRAWALS = 500
 CSV_ROWS_MAX = 10_000
 
 
@@ -191,7 +194,7 @@ async def overview(request: AnyRequest, shortcode: FromPath[str]) -> Template:
         "portal/overview.html",
         balances=balances,
         bank=await portal.bank_details(session),
-        withdrawals=(await portal.withdrawals(session))[:10],
+        withdrawals=await portal.withdrawals(session, limit=RECENT_WITHDRAWALS),
         chart=portal_views.balance_chart(lines, label="Working account balance"),
         move_key=_form_key(),
         withdraw_key=_form_key(),
@@ -267,7 +270,7 @@ async def withdrawals_fragment(request: AnyRequest, shortcode: FromPath[str]) ->
     return fragment(
         request,
         "portal/withdrawals_table.html",
-        withdrawals=(await portal.withdrawals(session))[:10],
+        withdrawals=await portal.withdrawals(session, limit=RECENT_WITHDRAWALS),
         shortcode=shortcode,
     )
 
@@ -279,7 +282,7 @@ async def withdrawals_events(request: AnyRequest, shortcode: FromPath[str]) -> S
     portal.own_shortcode(session, shortcode)
 
     async def read() -> tuple[tuple[str, str], ...]:
-        return _withdrawals_summary((await portal.withdrawals(session))[:10])
+        return _withdrawals_summary(await portal.withdrawals(session, limit=RECENT_WITHDRAWALS))
 
     return watch(read)
 
@@ -291,7 +294,7 @@ async def settlements(request: AnyRequest, shortcode: FromPath[str]) -> Template
     portal.own_shortcode(session, shortcode)
     days = await portal.settlement_days(session)
     by_day: dict[date, list[Any]] = {}
-    for row in await portal.withdrawals(session):
+    for row in await portal.withdrawals(session, limit=REPORT_WITHDRAWALS):
         by_day.setdefault(row.settle_on, []).append(row)
     return page(
         request,
