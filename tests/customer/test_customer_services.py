@@ -19,6 +19,7 @@ from pesabox.domain.services.bonga_transfer import PointsTransferOrder, transfer
 from pesabox.domain.services.data_bundle_purchase import BundleOrder, buy_bundle
 from pesabox.domain.services.handset_menu import MenuContext
 from pesabox.domain.services.send_money import SendOrder, send_money
+from pesabox.errors import SandboxError
 from pesabox.sandbox.seed import SandboxCredentials
 from pesabox.security.credentials import pin_digest
 from pesabox.storage import customer_store, handset_store, parties_store
@@ -107,6 +108,17 @@ def test_send_money_replays_an_idempotency_key(
     assert again == first
     assert _balance(engine, context, f"wallet:{JANE}") == 5_000_000 + 5_000
     assert len(_texts(engine, JANE)) == 1
+
+
+def test_send_money_refuses_a_key_reused_for_another_request(
+    seeded_engine: tuple[Engine, SandboxCredentials],
+) -> None:
+    engine, _ = seeded_engine
+    context = _context()
+    _send(engine, context, SendOrder(JOHN, JANE, 5_000, True, "k-2"), "TST0000006")
+    with pytest.raises(SandboxError, match="different request"):
+        _send(engine, context, SendOrder(JOHN, JANE, 6_000, True, "k-2"), "TST0000007")
+    assert _balance(engine, context, f"wallet:{JANE}") == 5_000_000 + 5_000
 
 
 @pytest.mark.parametrize(

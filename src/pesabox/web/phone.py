@@ -5,6 +5,7 @@ M-PESA, Buy Airtime, My Account) and Bonga (*126#) call the same services as the
 from __future__ import annotations
 
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -344,12 +345,14 @@ async def buy_bundle(
     return await _menu_action(request, msisdn, "bonga-bundle", act)
 
 
-async def _menu_action(request: AnyRequest, msisdn: str, screen: str, act: Any) -> Redirect:
+async def _menu_action(
+    request: AnyRequest, msisdn: str, screen: str, act: Callable[[], Awaitable[Notice]]
+) -> Redirect:
     """Run a menu action; back to the menu on success, or to its own screen with the reason."""
     if not MSISDN.fullmatch(msisdn):
         return redirect(request, "/ui/phones", Notice("No customer has that number.", "error"))
     try:
-        notice: Notice = await act()
+        notice = await act()
     except (FormProblem, PesaError) as error:
         notice = Notice(str(error), "error")
     return redirect(request, _phone_url(msisdn, screen if notice.kind else "menu"), notice)

@@ -27,13 +27,13 @@ class AirtimeOrder:
 def buy_airtime(
     conn: Connection, context: MenuContext, order: AirtimeOrder, *, receipt: str, now: float
 ) -> HandsetTransaction:
-    earlier = replayed(conn, order.idempotency_key)
-    if earlier is not None:
-        return earlier
     request = MenuRequest(
         handset_store.AIRTIME, order.msisdn, order.recipient, order.amount_cents,
         receipt, order.idempotency_key, now,
     )  # fmt: skip
+    earlier = replayed(conn, request)
+    if earlier is not None:
+        return earlier
     buyer = parties_store.get_customer(conn, order.msisdn)
     if buyer is None or buyer.status != "active":
         code = int(StkResult.UNREACHABLE)

@@ -36,13 +36,13 @@ def transfer_points(
     receipt: str,
     now: float,
 ) -> HandsetTransaction:
-    earlier = replayed(conn, order.idempotency_key)
-    if earlier is not None:
-        return earlier
     request = MenuRequest(
         handset_store.BONGA_TRANSFER, order.msisdn, order.recipient, order.points,
         receipt, order.idempotency_key, now,
     )  # fmt: skip
+    earlier = replayed(conn, request)
+    if earlier is not None:
+        return earlier
     pin = check_pin(conn, context, order.msisdn, order.pin, now=now)
     if pin != PinCheck.OK:
         code, reason = PIN_RESULTS[pin]

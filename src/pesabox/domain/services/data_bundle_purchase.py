@@ -28,14 +28,14 @@ class BundleOrder:
 def buy_bundle(
     conn: Connection, context: MenuContext, order: BundleOrder, *, receipt: str, now: float
 ) -> HandsetTransaction:
-    earlier = replayed(conn, order.idempotency_key)
-    if earlier is not None:
-        return earlier
     bundle = order.bundle
     request = MenuRequest(
         handset_store.DATA_BUNDLE, order.msisdn, bundle.code, bundle.price_cents,
         receipt, order.idempotency_key, now,
     )  # fmt: skip
+    earlier = replayed(conn, request)
+    if earlier is not None:
+        return earlier
     pin = check_pin(conn, context, order.msisdn, order.pin, now=now)
     if pin != PinCheck.OK:
         code, reason = PIN_RESULTS[pin]

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pesabox.domain.result_codes import stk_description
+from pesabox.errors import SandboxError
 from pesabox.storage import handset_store, parties_store
 from pesabox.storage.handset_store import HandsetTransaction
 from pesabox.storage.ledger_store import LedgerStore
@@ -36,9 +37,24 @@ class MenuRequest:
     now: float
 
 
-def replayed(conn: Connection, key: str | None) -> HandsetTransaction | None:
-    """The first outcome of a request made again with the same Idempotency-Key."""
-    return handset_store.find_by_idempotency_key(conn, key) if key is not None else None
+def replayed(conn: Connection, request: MenuRequest) -> HandsetTransaction | None:
+    """The first outcome of a request made again with the same Idempotency-Key; a key reused
+    for a different request is refused rather than answered with another's outcome."""
+    if request.idempotency_key is None:
+        return None
+    earlier = handset_store.find_by_idempotency_key(conn, request.idempotency_key)
+    if earlier is None:
+        return None
+    same = (earlier.kind, earlier.msisdn, earlier.counterparty, earlier.amount) == (
+        request.kind, request.msisdn, request.counterparty, request.amount,
+    )  # fmt: skip
+    if not same:
+        raise SandboxError(
+            "this Idempotency-Key was used for a different request",
+            error_code="409.001.01",
+            http_status=409,
+        )
+    return earlier
 
 
 def record(

@@ -32,13 +32,13 @@ class SendOrder:
 def send_money(
     conn: Connection, context: MenuContext, order: SendOrder, *, receipt: str, now: float
 ) -> HandsetTransaction:
-    earlier = replayed(conn, order.idempotency_key)
-    if earlier is not None:
-        return earlier
     request = MenuRequest(
         handset_store.SEND_MONEY, order.msisdn, order.recipient, order.amount_cents,
         receipt, order.idempotency_key, now,
     )  # fmt: skip
+    earlier = replayed(conn, request)
+    if earlier is not None:
+        return earlier
     sender = parties_store.get_customer(conn, order.msisdn)
     recipient = parties_store.get_customer(conn, order.recipient)
     fee_cents = p2p_fee_cents(order.amount_cents, eat_datetime(now).date())
