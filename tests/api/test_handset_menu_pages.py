@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api.conftest import Gateway, gateway, receiver, settings  # noqa: F401 - fixtures
+from tests.api.conftest import Gateway
 
 JOHN = "254708374149"
 SCREENS = [
@@ -13,7 +13,7 @@ SCREENS = [
 ]  # fmt: skip
 
 
-async def test_phones_page_lists_the_seeded_customers(gateway: Gateway) -> None:  # noqa: F811
+async def test_phones_page_lists_the_seeded_customers(gateway: Gateway) -> None:
     reply = await gateway.client.get("/ui/phones")
     assert reply.status_code == 200
     assert f'href="/ui/phone/{JOHN}"' in reply.text
@@ -21,7 +21,7 @@ async def test_phones_page_lists_the_seeded_customers(gateway: Gateway) -> None:
 
 
 @pytest.mark.parametrize("screen", SCREENS)
-async def test_phone_page_renders_each_screen(gateway: Gateway, screen: str) -> None:  # noqa: F811
+async def test_phone_page_renders_each_screen(gateway: Gateway, screen: str) -> None:
     reply = await gateway.client.get(f"/ui/phone/{JOHN}", params={"screen": screen})
     assert reply.status_code == 200, reply.text
     assert "John Doe" in reply.text
@@ -29,7 +29,7 @@ async def test_phone_page_renders_each_screen(gateway: Gateway, screen: str) -> 
 
 
 async def test_phone_page_for_an_unknown_number_goes_back_to_the_list(
-    gateway: Gateway,  # noqa: F811
+    gateway: Gateway,
 ) -> None:
     reply = await gateway.client.get("/ui/phone/254799999999", follow_redirects=False)
     assert reply.status_code == 303
