@@ -6,6 +6,7 @@ from sqlalchemy import Engine, select
 
 from pesabox.core.request_log import PENDING_MAX, CapturedRequest, RequestLog
 from pesabox.storage.db import read_transaction
+from pesabox.storage.inspector_store import REQUEST_COLUMNS
 from pesabox.storage.tables import inspector_requests
 
 
@@ -65,3 +66,8 @@ async def test_stop_writes_what_is_still_buffered(engine: Engine) -> None:
     await request_log.stop()
 
     assert stored_paths(engine) == [captured(1).path]
+
+
+def test_row_columns_are_the_tables_own() -> None:
+    assert set(REQUEST_COLUMNS) == {c.name for c in inspector_requests.columns} - {"id"}
+    assert len(REQUEST_COLUMNS) == len(set(REQUEST_COLUMNS))

@@ -21,7 +21,7 @@ from typing import Any, NamedTuple
 
 from pesabox.domain.inspected_request import excerpt, parse_body, read_facts
 from pesabox.storage import apps_store, inspector_store
-from pesabox.storage.db import write_transaction
+from pesabox.storage.db import read_transaction, write_transaction
 from pesabox.storage.types import Connection, Engine
 
 log = logging.getLogger(__name__)
@@ -33,6 +33,10 @@ FLUSH_ROWS = 500
 PENDING_MAX = 20_000
 # Tokens and consumer keys seen recently, so most flushes resolve apps without a read.
 _APP_CACHE_MAX = 10_000
+
+
+# An app's id and name, or (None, None) when the request named no app pesabox knows.
+AppLabel = tuple[int | None, str | None]
 
 
 class CapturedRequest(NamedTuple):
@@ -55,7 +59,7 @@ class RequestLog:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._in_flight: asyncio.Future[int] | None = None
-        self._app_by_credential: dict[str, int | None] = {}
+        self._app_by_credential: dict[str, AppLabel] = {}
         self._app_names: dict[int, str] = {}
         self.dropped = 0
 
@@ -113,13 +117,14 @@ class RequestLog:
     # --- in the flush's thread -------------------------------------------------------------
 
     def _write(self, batch: list[CapturedRequest]) -> None:
-        rows = [_row(captured) for captured in batch]
         credentials = [_credential(captured.headers) for captured in batch]
+        apps = self._apps_for(set(credentials))
+        # Built before the db transaction, so the write lock is held only for the insert.
+        rows = [
+            _row(captured, apps[credential])
+            for captured, credential in zip(batch, credentials, strict=True)
+        ]
         with self._transaction() as conn:
-            for row, credential in zip(rows, credentials, strict=True):
-                app_id = self._app_id(conn, credential)
-                row["app_id"] = app_id
-                row["app_name"] = self._app_name(conn, app_id)
             inspector_store.insert_requests(conn, rows)
             inspector_store.prune_requests(conn, keep=self._retention)
 
@@ -135,11 +140,25 @@ class RequestLog:
             with self._engine.begin() as conn:
                 yield conn
 
-    def _app_id(self, conn: Connection, credential: str | None) -> int | None:
-        if credential is None:
-            return None
-        if credential in self._app_by_credential:
-            return self._app_by_credential[credential]
+    def _apps_for(self, credentials: set[str | None]) -> dict[str | None, AppLabel]:
+        """The app (id, name) of each credential; a read only for ones not seen before."""
+        labels: dict[str | None, AppLabel] = {None: (None, None)}
+        missing: list[str] = []
+        for credential in credentials:
+            if credential is not None:
+                label = self._app_by_credential.get(credential)
+                if label is None:
+                    missing.append(credential)
+                else:
+                    labels[credential] = label
+        if missing:
+            with read_transaction(self._engine) as conn:
+                for credential in missing:
+                    labels[credential] = self._find_app(conn, credential)
+                    self._remember(credential, labels[credential])
+        return labels
+
+    def _find_app(self, conn: Connection, credential: str) -> AppLabel:
         kind, _, value = credential.partition(":")
         if kind == "bearer":
             grant = apps_store.find_token(conn, value)
@@ -147,40 +166,42 @@ class RequestLog:
         else:
             app = apps_store.find_app_by_key(conn, value)
             app_id = app.id if app is not None else None
-        if len(self._app_by_credential) >= _APP_CACHE_MAX:
-            self._app_by_credential.clear()
-        self._app_by_credential[credential] = app_id
-        return app_id
-
-    def _app_name(self, conn: Connection, app_id: int | None) -> str | None:
         if app_id is None:
-            return None
+            return None, None
         if app_id not in self._app_names:
             self._app_names = inspector_store.app_names(conn)
-        return self._app_names.get(app_id)
+        return app_id, self._app_names.get(app_id)
+
+    def _remember(self, credential: str, label: AppLabel) -> None:
+        if len(self._app_by_credential) >= _APP_CACHE_MAX:
+            self._app_by_credential.clear()
+        self._app_by_credential[credential] = label
 
 
-def _row(captured: CapturedRequest) -> dict[str, Any]:
+def _row(captured: CapturedRequest, app: AppLabel) -> tuple[Any, ...]:
+    """One row in `inspector_store.REQUEST_COLUMNS` order."""
     request = parse_body(captured.request_body)
     response = parse_body(captured.response_body)
     facts = read_facts(captured.path, request, response)
-    return {
-        "received_at": captured.received_at,
-        "method": captured.method[:10],
-        "path": captured.path[:255],
-        "status_code": captured.status_code,
-        "latency_ms": captured.latency_ms,
-        "request_body": excerpt(captured.request_body, request),
-        "response_body": excerpt(captured.response_body, response),
-        "result_code": _clip(facts.result_code, 40),
-        "checkout_request_id": _clip(facts.checkout_request_id, 80),
-        "merchant_request_id": _clip(facts.merchant_request_id, 80),
-        "conversation_id": _clip(facts.conversation_id, 80),
-        "originator_conversation_id": _clip(facts.originator_conversation_id, 100),
-        "trans_id": _clip(facts.trans_id, 40),
-        "shortcode": _clip(facts.shortcode, 20),
-        "msisdn": _clip(facts.msisdn, 20),
-    }
+    return (
+        captured.received_at,
+        captured.method[:10],
+        captured.path[:255],
+        app[0],
+        app[1],
+        captured.status_code,
+        captured.latency_ms,
+        excerpt(captured.request_body, request),
+        excerpt(captured.response_body, response),
+        _clip(facts.result_code, 40),
+        _clip(facts.checkout_request_id, 80),
+        _clip(facts.merchant_request_id, 80),
+        _clip(facts.conversation_id, 80),
+        _clip(facts.originator_conversation_id, 100),
+        _clip(facts.trans_id, 40),
+        _clip(facts.shortcode, 20),
+        _clip(facts.msisdn, 20),
+    )
 
 
 def _clip(value: str | None, length: int) -> str | None:

@@ -66,6 +66,10 @@ def parse_body(body: bytes) -> Any:
 def _masked(value: Any) -> tuple[Any, bool]:
     """`value` with every secret field's value masked, and whether anything was."""
     if isinstance(value, dict):
+        # Most bodies are flat: one pass over the names settles them without copying.
+        if not any(is_secret_field(key) or isinstance(item, (dict, list))
+                   for key, item in value.items()):  # fmt: skip
+            return value, False
         changed = False
         result: dict[Any, Any] = {}
         for key, item in value.items():
@@ -135,63 +139,85 @@ class RequestFacts:
     msisdn: str | None = None
 
 
-def _object(parsed: Any) -> dict[str, Any]:
-    return parsed if isinstance(parsed, dict) else {}
+# Where each fact is read from: (fact, rank); a lower rank wins. The answer is read before
+# the request, so an id the answer gives wins over one the request echoes.
+_ANSWER_KEYS: dict[str, tuple[str, int]] = {
+    # ResultCode first: an STK query answers ResponseCode 0 and the outcome in ResultCode.
+    "ResultCode": ("result_code", 0),
+    "errorCode": ("result_code", 1),
+    "ResponseCode": ("result_code", 2),
+    "CheckoutRequestID": ("checkout_request_id", 0),
+    "MerchantRequestID": ("merchant_request_id", 0),
+    "ConversationID": ("conversation_id", 0),
+    "OriginatorConversationID": ("originator_conversation_id", 0),
+    "OriginatorCoversationID": ("originator_conversation_id", 1),
+    "TransID": ("trans_id", 0),
+    "TransactionID": ("trans_id", 1),
+    "MpesaReceiptNumber": ("trans_id", 2),
+}
+_REQUEST_KEYS: dict[str, tuple[str, int]] = {
+    "CheckoutRequestID": ("checkout_request_id", 10),
+    "MerchantRequestID": ("merchant_request_id", 10),
+    "ConversationID": ("conversation_id", 10),
+    "OriginatorConversationID": ("originator_conversation_id", 10),
+    "TransID": ("trans_id", 10),
+    "TransactionID": ("trans_id", 11),
+    "BusinessShortCode": ("shortcode", 0),
+    "ShortCode": ("shortcode", 1),
+    "PhoneNumber": ("msisdn", 0),
+    "MSISDN": ("msisdn", 1),
+    "Msisdn": ("msisdn", 2),
+}
+# PartyA/PartyB hold a shortcode or an MSISDN depending on the API: each counts as whichever
+# it looks like, after the fields that say so by name.
+_PARTIES = {"PartyA": 20, "PartyB": 21}
 
 
 def _text(value: Any) -> str | None:
     # Clients send shortcodes and amounts as numbers or strings alike; ids are strings.
+    if isinstance(value, str):
+        return value.strip() or None
     if isinstance(value, bool) or value is None or isinstance(value, (dict, list)):
         return None
-    text = str(value).strip()
-    return text or None
-
-
-def _first(keys: tuple[str, ...], *sources: dict[str, Any]) -> str | None:
-    for source in sources:
-        for key in keys:
-            found = _text(source.get(key))
-            if found is not None:
-                return found
-    return None
+    return str(value)
 
 
 def looks_like_msisdn(value: str) -> bool:
     return bool(_MSISDN.match(value))
 
 
-def _parties(request: dict[str, Any]) -> tuple[str | None, str | None]:
-    """Shortcode and MSISDN from PartyA/PartyB, whichever way round the API puts them."""
-    shortcode = msisdn = None
-    for key in ("PartyA", "PartyB"):
-        value = _text(request.get(key))
-        if value is None:
-            continue
-        if looks_like_msisdn(value):
-            msisdn = msisdn or value
+def _collect(
+    found: dict[str, tuple[int, str]], body: Any, keys: dict[str, tuple[str, int]]
+) -> None:
+    if not isinstance(body, dict):
+        return
+    for key, value in body.items():
+        slot = keys.get(key)
+        if slot is None:
+            rank = _PARTIES.get(key) if keys is _REQUEST_KEYS else None
+            if rank is None:
+                continue
+            text = _text(value)
+            if text is None:
+                continue
+            slot = ("msisdn" if looks_like_msisdn(text) else "shortcode", rank)
         else:
-            shortcode = shortcode or value
-    return shortcode, msisdn
+            text = _text(value)
+            if text is None:
+                continue
+        fact, rank = slot
+        held = found.get(fact)
+        if held is None or rank < held[0]:
+            found[fact] = (rank, text)
 
 
 def read_facts(path: str, request_body: Any, response_body: Any) -> RequestFacts:
     """Facts from the parsed bodies (`parse_body`); anything but a JSON object has none."""
-    request = _object(request_body)
-    response = _object(response_body)
-    party_shortcode, party_msisdn = _parties(request)
-    handset = _HANDSET_PATH.search(path) if "/handsets/" in path else None
-    return RequestFacts(
-        # ResultCode first: an STK query answers ResponseCode 0 and the outcome in ResultCode.
-        result_code=_first(("ResultCode", "errorCode", "ResponseCode"), response),
-        checkout_request_id=_first(("CheckoutRequestID",), response, request),
-        merchant_request_id=_first(("MerchantRequestID",), response, request),
-        conversation_id=_first(("ConversationID",), response, request),
-        originator_conversation_id=_first(
-            ("OriginatorConversationID", "OriginatorCoversationID"), response, request
-        ),
-        trans_id=_first(("TransID", "TransactionID", "MpesaReceiptNumber"), response, request),
-        shortcode=_first(("BusinessShortCode", "ShortCode"), request) or party_shortcode,
-        msisdn=_first(("PhoneNumber", "MSISDN", "Msisdn"), request)
-        or party_msisdn
-        or (handset.group(1) if handset else None),
-    )
+    found: dict[str, tuple[int, str]] = {}
+    _collect(found, response_body, _ANSWER_KEYS)
+    _collect(found, request_body, _REQUEST_KEYS)
+    if "msisdn" not in found and "/handsets/" in path:
+        handset = _HANDSET_PATH.search(path)
+        if handset is not None:
+            found["msisdn"] = (99, handset.group(1))
+    return RequestFacts(**{fact: text for fact, (_, text) in found.items()})
