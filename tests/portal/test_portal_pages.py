@@ -265,3 +265,49 @@ async def test_admin_pages_work_for_the_own_organisation(client: Any) -> None:
     )
     assert made.status_code == 200
     assert 'id="security-credential"' in made.text
+
+
+async def test_bad_input_is_refused_never_a_server_error(client: Any) -> None:
+    refused = await client.post(
+        "/ui/org/login",
+        data={
+            "_csrf_token": csrf_of((await client.get("/ui/org/login")).text),
+            "shortcode": "600996\x00",
+            "username": "web\x00admin",
+            "password": "x",
+        },
+        follow_redirects=False,
+    )
+    assert refused.status_code == 303 and refused.headers["location"] == "/ui/org/login"
+    await sign_in(client, B2C_PAYBILL)
+    for url in (
+        f"/ui/org/{B2C_PAYBILL}/withdrawals/%00",
+        f"/ui/org/{B2C_PAYBILL}/withdrawals/NOSUCHRCPT",
+        f"/ui/org/{B2C_PAYBILL}/statement?account=nothing",
+        "/ui/org/%00",
+    ):
+        assert (await client.get(url, follow_redirects=False)).status_code == 404, url
+    odd = await client.get(
+        f"/ui/org/{B2C_PAYBILL}/statement?account=working&receipt=%00&from=yesterday&type=x"
+    )
+    assert odd.status_code == 200
+    for action, fields in (
+        ("withdraw", {"amount": "lots", "form_key": "k" * 24}),
+        ("withdraw", {"amount": "100", "form_key": "\x00"}),
+        ("move", {"amount": "1e9"}),
+        ("operators/unlock", {"operator": f"{B2C_PAYBILL}/\x00"}),
+        ("operators/password", {"operator": f"{B2C_PAYBILL}/x\x00", "password": "A#1aaaaa"}),
+    ):
+        reply = await post_form(
+            client, f"/ui/org/{B2C_PAYBILL}", f"/ui/org/{B2C_PAYBILL}/{action}", **fields
+        )
+        assert reply.status_code == 303, (action, reply.text)
+        page = await client.get(reply.headers["location"])
+        assert 'class="notice error"' in page.text, action
+    long_password = await post_form(
+        client,
+        f"/ui/org/{B2C_PAYBILL}/credential",
+        f"/ui/org/{B2C_PAYBILL}/credential",
+        password="A" * 300,
+    )
+    assert long_password.status_code == 200 and "1 to 64 characters" in long_password.text

@@ -10,6 +10,7 @@ what another has. Actions that need a role the operator lacks are `PortalForbidd
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -18,9 +19,11 @@ from typing import TypeVar
 from pesabox.clock import Clock
 from pesabox.domain import accounts
 from pesabox.domain.operators import (
+    PASSWORD_LENGTH_MAX,
     OperatorKind,
     OperatorRole,
     OperatorRuleError,
+    check_username,
     parse_roles,
 )
 from pesabox.domain.org_funds import (
@@ -59,6 +62,8 @@ from pesabox.storage.withdrawals_store import SettlementDay, WithdrawalRecord
 from pesabox.storage.writer import LedgerWriter
 
 T = TypeVar("T")
+# A withdrawal's id is its M-Pesa receipt: ten upper-case letters and digits.
+_RECEIPT = re.compile(r"[A-Z0-9]{10}")
 
 # The statement's account names as the portal shows them, and their ledger codes.
 ACCOUNT_LABELS = {"utility": "Utility", "working": "Working", "charges": "Charges Paid"}
@@ -218,6 +223,8 @@ class OrgPortalService:
         )
 
     async def withdrawal(self, session: PortalSession, withdrawal_id: str) -> WithdrawalRecord:
+        if not _RECEIPT.fullmatch(withdrawal_id):
+            raise PortalNotFound(f"no withdrawal {withdrawal_id!r}")
         found = await self._read(
             lambda conn: withdrawals_store.get_withdrawal(
                 conn, withdrawal_id, shortcodes=session.shortcodes
@@ -301,6 +308,7 @@ class OrgPortalService:
     ) -> OperatorRecord:
         self.own_shortcode(session, shortcode)
         self.require(session, ADMINISTER_ROLES)
+        username = check_username(username)
         now = self._clock.now()
 
         def job(conn: Connection) -> OperatorRecord:
@@ -316,6 +324,7 @@ class OrgPortalService:
     async def unlock(self, session: PortalSession, shortcode: str, *, username: str) -> bool:
         self.own_shortcode(session, shortcode)
         self.require(session, ADMINISTER_ROLES)
+        username = check_username(username)
         return await self._writer.submit(
             lambda conn: operators_store.unlock(conn, shortcode=shortcode, username=username)
         )
@@ -323,8 +332,10 @@ class OrgPortalService:
     async def security_credential(self, password: str) -> str:
         """`password` encrypted with this environment's certificate, as an initiator's
         SecurityCredential (the portal's counterpart of `pesabox credential encrypt`)."""
-        if not password:
-            raise OperatorRuleError("enter the initiator's password")
+        if not 1 <= len(password) <= PASSWORD_LENGTH_MAX:
+            raise OperatorRuleError(
+                f"enter the initiator's password (1 to {PASSWORD_LENGTH_MAX} characters)"
+            )
         environment = self._settings.environment
         stored = await self._read(lambda conn: certificates_store.get(conn, environment))
         if stored is None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 
@@ -32,6 +33,8 @@ SESSION_LIFETIME_S_DEFAULT = 8 * 3600
 _TOKEN_BYTES = 32
 # A token longer than this was never issued here; it is refused before it is hashed.
 _TOKEN_LENGTH_MAX = 64
+_SHORTCODE = re.compile(r"[0-9]{5,7}")
+_USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}")
 
 _REFUSALS = {
     InitiatorOutcome.INVALID: "The shortcode, username or password is wrong.",
@@ -90,7 +93,11 @@ class PortalSessions:
 
     async def sign_in(self, *, shortcode: str, username: str, password: str) -> SignIn:
         shortcode, username = shortcode.strip(), username.strip()
-        if not shortcode or not username or not password:
+        # Text that cannot be a shortcode or a username never reaches the database (a NUL,
+        # say, which PostgreSQL refuses outright); the refusal reads like any other.
+        if not _SHORTCODE.fullmatch(shortcode) or not _USERNAME.fullmatch(username):
+            return SignIn(None, _REFUSALS[InitiatorOutcome.INVALID])
+        if not password:
             return SignIn(None, _REFUSALS[InitiatorOutcome.INVALID])
         now = self._clock.now()
 

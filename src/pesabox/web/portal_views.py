@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -33,6 +34,8 @@ _PLATFORM_ACCOUNTS = {
 }
 # Spreadsheets run a cell that starts with one of these as a formula.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Receipts, conversation ids and transfer ids: nothing else is worth a query.
+_RECEIPT_TEXT = re.compile(r"[A-Z0-9:_-]{1,80}")
 CHART_WIDTH = 640
 CHART_HEIGHT = 200
 _CHART_PAD = 8
@@ -76,7 +79,8 @@ def statement_filter(
     first, last = _parse_day(date_from), _parse_day(date_to)
     chosen_direction = direction if direction in DIRECTIONS else None
     chosen_purpose = purpose if purpose in PURPOSES else None
-    chosen_receipt = (receipt or "").strip().upper()[:80] or None
+    typed = (receipt or "").strip().upper()[:80]
+    chosen_receipt = typed if _RECEIPT_TEXT.fullmatch(typed) else None
     filters = StatementFilter(
         since=day_start(first) if first else None,
         # The "to" day is included: the filter ends at the start of the day after it.
