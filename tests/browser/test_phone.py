@@ -216,3 +216,21 @@ def test_an_unanswered_prompt_times_out_on_its_own(
     callback = ui_receiver.wait_for(checkout_id, timeout_s=CALLBACK_TIMEOUT_S)
     assert callback.json()["Body"]["stkCallback"]["ResultCode"] == 1037
     screenshot(page, "timed-out")
+
+
+def test_send_money_from_the_keyboard_alone(page: Page, screenshot: Screenshot) -> None:
+    page.goto(f"/ui/phone/{JOHN}")
+    page.get_by_role("link", name="Send Money").focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Send Money")).to_be_visible()
+    page.get_by_label("Phone number").focus()
+    page.keyboard.type(JANE)
+    page.keyboard.press("Tab")
+    page.keyboard.type("600")
+    page.keyboard.press("Tab")
+    page.keyboard.type("1234")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("status")).to_contain_text("Money sent.")
+    expect(page.locator("#inbox")).to_contain_text("Ksh600.00 sent to JANE WANJIRU")
+    expect(page.locator("#inbox")).to_contain_text("Transaction cost, Ksh13.00.")
+    screenshot(page, "sent")
