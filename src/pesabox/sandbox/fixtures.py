@@ -33,6 +33,10 @@ class CustomerFixture:
     msisdn: str
     name: str
     wallet_shillings: int
+    # What Bonga PIN vetting at *126*5# checks (issue 5): the ID number and the last top-up.
+    national_id: str | None = None
+    line_type: str = "prepay"
+    last_topup_shillings: int = 0
 
 
 SHORTCODES: tuple[ShortcodeFixture, ...] = (
@@ -79,15 +83,23 @@ SHORTCODES: tuple[ShortcodeFixture, ...] = (
 )
 
 CUSTOMERS: tuple[CustomerFixture, ...] = (
-    CustomerFixture("254708374149", "John Doe", 100_000),
-    CustomerFixture("254708374150", "Jane Wanjiru", 50_000),
-    CustomerFixture("254722000000", "Peter Otieno", 20_000),
-    CustomerFixture("254722111111", "Mary Akinyi", 20_000),
-    CustomerFixture("254110000001", "Faith Chebet", 5_000),
+    CustomerFixture("254708374149", "John Doe", 100_000, "12345678", "prepay", 100),
+    CustomerFixture("254708374150", "Jane Wanjiru", 50_000, "23456789", "prepay", 50),
+    # The postpay line: it sets its Bonga PIN by calling 200.
+    CustomerFixture("254722000000", "Peter Otieno", 20_000, "34567890", "postpay"),
+    CustomerFixture("254722111111", "Mary Akinyi", 20_000, "45678901", "prepay", 20),
+    CustomerFixture("254110000001", "Faith Chebet", 5_000, "56789012", "prepay", 10),
     # Too poor for most payments: the wallet balance, not a flag, gives result code 1.
-    CustomerFixture("254711000004", "Low Balance", 5),
+    CustomerFixture("254711000004", "Low Balance", 5, "67890123", "prepay", 5),
     *(
-        CustomerFixture(f"2547110000{n:02d}", f"Scenario Customer {n:02d}", 10_000)
+        CustomerFixture(
+            f"2547110000{n:02d}",
+            f"Scenario Customer {n:02d}",
+            10_000,
+            f"700000{n:02d}",
+            "prepay",
+            50,
+        )
         for n in (1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 12, 13)
     ),
 )

@@ -16,7 +16,13 @@ from pesabox.money import shillings_to_cents
 from pesabox.sandbox import fixtures
 from pesabox.sandbox.scenarios import BUILTIN
 from pesabox.security.credentials import new_consumer_credentials, pin_digest, secret_digest
-from pesabox.storage import apps_store, certificates_store, sandbox_store
+from pesabox.storage import (
+    apps_store,
+    certificates_store,
+    customer_store,
+    handset_store,
+    sandbox_store,
+)
 from pesabox.storage.ledger_store import LedgerStore
 from pesabox.storage.tables import (
     accounts as accounts_table,
@@ -48,6 +54,9 @@ class SandboxCredentials:
 
 def seed(conn: Connection, *, now: float, ledger: LedgerStore) -> SandboxCredentials:
     ledger.ensure_accounts(conn, accounts.PLATFORM_ACCOUNTS, now)
+    # The Bonga issuer and the airtime and data-bundle sales accounts (issue 5), made up front
+    # so the first payments of many processes do not race to create them.
+    ledger.ensure_accounts(conn, accounts.CUSTOMER_SIDE_ACCOUNTS, now)
     _seed_shortcodes(conn, ledger, now)
     _seed_organisation_side(conn, now)
     max_balance = limits_on(eat_datetime(now).date()).max_balance_cents
@@ -153,6 +162,7 @@ def _seed_customer(
                 created_at=now,
             )
         )
+    _seed_kyc(conn, customer, now=now)
     wallet = accounts.customer_wallet(customer.msisdn, max_balance_cents=max_balance_cents)
     ledger.ensure_accounts(conn, [wallet], now)
     # The funding transfer's id is fixed, so seeding twice never funds twice.
@@ -169,6 +179,27 @@ def _seed_customer(
         ],
         now=now,
     )
+
+
+def _seed_kyc(conn: Connection, customer: fixtures.CustomerFixture, *, now: float) -> None:
+    # Bonga PIN vetting (issue 5) needs an ID number on file and a last top-up; set once, so
+    # a customer's own later top-ups are never overwritten by a reseed.
+    if customer.national_id is not None:
+        customer_store.set_kyc(
+            conn, customer.msisdn, national_id=customer.national_id, line_type=customer.line_type
+        )
+    if (
+        customer.last_topup_shillings
+        and handset_store.last_topup_cents(conn, customer.msisdn) is None
+    ):
+        handset_store.add_topup(
+            conn,
+            msisdn=customer.msisdn,
+            amount_cents=shillings_to_cents(customer.last_topup_shillings),
+            paid_by=customer.msisdn,
+            receipt="SEEDTOPUP0",
+            now=now,
+        )
 
 
 def _seed_scenarios(conn: Connection, now: float) -> None:
