@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     # The pages' cookies carry `Secure`. Browsers honour it on http://127.0.0.1 and
     # http://localhost as well as on https; only a plain-http client library needs it off.
     web_cookie_secure: bool = True
+    # An org portal session lasts this long from sign-in, on wall time (not the sandbox clock).
+    portal_session_lifetime_s: float = 8 * 3600.0
     # Daraja's tokens live an hour; the reply says one second less ("3599").
     access_token_lifetime_s: int = 3600
 

@@ -111,7 +111,10 @@ class Platform:
         self.sandbox = SandboxService(platform=self)
         # The org portal (issue 5): its sign-in, its use cases, and bank settlement.
         self.portal_sessions = PortalSessions(
-            engine=self.engine, writer=self.writer, settings=settings
+            engine=self.engine,
+            writer=self.writer,
+            settings=settings,
+            lifetime_s=settings.portal_session_lifetime_s,
         )
         self.org_portal = OrgPortalService(
             engine=self.engine, writer=self.writer, ledger=self.ledger, clock=self.clock,

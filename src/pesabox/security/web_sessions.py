@@ -29,7 +29,7 @@ from pesabox.storage.types import Connection, Engine
 from pesabox.storage.writer import LedgerWriter
 
 SESSION_COOKIE = "pesabox_org_session"
-SESSION_LIFETIME_S_DEFAULT = 8 * 3600
+SESSION_LIFETIME_S_DEFAULT = 8 * 3600.0
 _TOKEN_BYTES = 32
 # A token longer than this was never issued here; it is refused before it is hashed.
 _TOKEN_LENGTH_MAX = 64
