@@ -71,3 +71,10 @@ def seeded_engine(
         credentials = sqlite_templates["credentials"]  # type: ignore[assignment]
     yield engine, credentials
     engine.dispose()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests run last. Playwright's sync API keeps its own event loop for as long as
+    the session's browser is open, and an async test after it would find that loop running
+    and fail; run last, they have nothing after them."""
+    items.sort(key=lambda item: "tests/browser/" in item.nodeid.replace("\\", "/"))
