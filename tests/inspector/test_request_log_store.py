@@ -11,11 +11,11 @@ from pesabox.storage.tables import inspector_requests
 
 
 def captured(number: int) -> CapturedRequest:
-    return CapturedRequest(
+    return (
         1_764_300_000.0 + number,
         "POST",
         f"/mpesa/stkpush/v1/processrequest?n={number}",
-        [(b"content-type", b"application/json")],
+        None,
         200,
         1.5,
         b'{"PhoneNumber": "254708374149"}',
@@ -47,7 +47,7 @@ async def test_retention_keeps_the_newest_rows(engine: Engine) -> None:
             await request_log.flush()
     await request_log.flush()
 
-    assert stored_paths(engine) == [captured(n).path for n in range(6, 10)]
+    assert stored_paths(engine) == [captured(n)[2] for n in range(6, 10)]
 
 
 def test_a_full_buffer_drops_new_requests_and_counts_them(engine: Engine) -> None:
@@ -65,7 +65,7 @@ async def test_stop_writes_what_is_still_buffered(engine: Engine) -> None:
 
     await request_log.stop()
 
-    assert stored_paths(engine) == [captured(1).path]
+    assert stored_paths(engine) == [captured(1)[2]]
 
 
 def test_row_columns_are_the_tables_own() -> None:

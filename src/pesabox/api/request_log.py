@@ -11,7 +11,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from pesabox.clock import Clock
-from pesabox.core.request_log import CapturedRequest, RequestLog
+from pesabox.core.request_log import RequestLog
 
 if TYPE_CHECKING:
     from pesabox.core.platform import Platform
@@ -37,12 +37,18 @@ class RequestRecorder:
         response_body: bytes,
     ) -> None:
         finished = time.perf_counter()
+        authorization = None
+        # ASGI servers give header names in lower case.
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                authorization = value
+                break
         self.request_log.capture(
-            CapturedRequest(
+            (
                 self._clock.now(),
                 scope["method"],
                 scope["path"],
-                scope["headers"],
+                authorization,
                 status,
                 (finished - started) * 1000.0,
                 request_body,

@@ -15,9 +15,9 @@ import base64
 import binascii
 import contextlib
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, NamedTuple
+from typing import Any
 
 from pesabox.domain.inspected_request import excerpt, parse_body, read_facts
 from pesabox.storage import apps_store, inspector_store
@@ -39,16 +39,13 @@ _APP_CACHE_MAX = 10_000
 AppLabel = tuple[int | None, str | None]
 
 
-class CapturedRequest(NamedTuple):
-    received_at: float
-    method: str
-    path: str
-    # The ASGI header list, kept only until the flush resolves the app from it.
-    headers: Sequence[tuple[bytes, bytes]]
-    status_code: int
-    latency_ms: float
-    request_body: bytes
-    response_body: bytes
+# One captured request: (received_at, method, path, authorization header or None, status,
+# latency_ms, request body, response body). A plain tuple of strings, numbers and bytes, on
+# purpose: the garbage collector stops tracking such a tuple at its first pass, whereas a
+# NamedTuple, or a reference kept to the request's header list, stays tracked while it waits
+# in the buffer and gets promoted through the generations. Measured under phase F's load,
+# that alone cost about 9 µs of CPU a push, more than the capture itself.
+CapturedRequest = tuple[float, str, str, bytes | None, int, float, bytes, bytes]
 
 
 class RequestLog:
@@ -117,7 +114,7 @@ class RequestLog:
     # --- in the flush's thread -------------------------------------------------------------
 
     def _write(self, batch: list[CapturedRequest]) -> None:
-        credentials = [_credential(captured.headers) for captured in batch]
+        credentials = [_credential(captured[3]) for captured in batch]
         apps = self._apps_for(set(credentials))
         # Built before the db transaction, so the write lock is held only for the insert.
         rows = [
@@ -180,19 +177,20 @@ class RequestLog:
 
 def _row(captured: CapturedRequest, app: AppLabel) -> tuple[Any, ...]:
     """One row in `inspector_store.REQUEST_COLUMNS` order."""
-    request = parse_body(captured.request_body)
-    response = parse_body(captured.response_body)
-    facts = read_facts(captured.path, request, response)
+    received_at, method, path, _, status_code, latency_ms, request_body, response_body = captured
+    request = parse_body(request_body)
+    response = parse_body(response_body)
+    facts = read_facts(path, request, response)
     return (
-        captured.received_at,
-        captured.method[:10],
-        captured.path[:255],
+        received_at,
+        method[:10],
+        path[:255],
         app[0],
         app[1],
-        captured.status_code,
-        captured.latency_ms,
-        excerpt(captured.request_body, request),
-        excerpt(captured.response_body, response),
+        status_code,
+        latency_ms,
+        excerpt(request_body, request),
+        excerpt(response_body, response),
         _clip(facts.result_code, 40),
         _clip(facts.checkout_request_id, 80),
         _clip(facts.merchant_request_id, 80),
@@ -209,15 +207,12 @@ def _clip(value: str | None, length: int) -> str | None:
     return value[:length] if value is not None else None
 
 
-def _credential(headers: Sequence[tuple[bytes, bytes]]) -> str | None:
+def _credential(authorization: bytes | None) -> str | None:
     """`bearer:<token>` or `basic:<consumer key>` from the Authorization header, if any.
 
     Only the app is read from it; the header itself is never written anywhere.
     """
-    for name, value in headers:
-        if name.lower() == b"authorization":
-            return _parse_authorization(value.decode("latin-1"))
-    return None
+    return _parse_authorization(authorization.decode("latin-1")) if authorization else None
 
 
 def _parse_authorization(header: str) -> str | None:

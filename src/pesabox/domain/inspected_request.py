@@ -19,6 +19,7 @@ import orjson
 # few hundred bytes), bounded so a 64 KB body cannot bloat the table.
 EXCERPT_BYTES_MAX = 8 * 1024
 MASK = "****"
+MASK_JSON = b'"****"'
 TRUNCATED_MARK = "…[truncated]"
 
 # The field names that hold secrets: a name containing password, credential, secret or token,
@@ -30,9 +31,12 @@ _FORM_FIELD = re.compile(r"(^|&)([A-Za-z_][A-Za-z0-9_]*)=([^&]*)")
 # Handset paths name the customer: /sandbox/v1/handsets/2547…/prompts/…
 _HANDSET_PATH = re.compile(r"/handsets/(\d{9,15})(?:/|$)")
 _MSISDN = re.compile(r"^(?:254|0)[17]\d{8}$")
-# Field names repeat from one request to the next, so each is judged once.
-_secret_names: dict[str, bool] = {}
-_SECRET_NAMES_MAX = 4096
+# Field names repeat from one request to the next, so each is judged once and remembered in
+# one of two sets; a body's names are then settled by set operations, without a Python step
+# per field (the flush does this for every request at full load).
+_secret_names: set[str] = set()
+_plain_names: set[str] = set()
+_NAMES_MAX = 4096
 
 
 class NotJson:
@@ -43,14 +47,20 @@ NOT_JSON = NotJson()
 
 
 def is_secret_field(name: str) -> bool:
-    known = _secret_names.get(name)
-    if known is None:
-        lowered = name.lower()
-        known = lowered.endswith("pin") or any(word in lowered for word in _SECRET_WORDS)
-        if len(_secret_names) >= _SECRET_NAMES_MAX:
+    lowered = name.lower()
+    return lowered.endswith("pin") or any(word in lowered for word in _SECRET_WORDS)
+
+
+def _secret_keys(names: Any) -> set[str]:
+    """Which of these field names hold secrets."""
+    unknown = names - _secret_names - _plain_names
+    if unknown:
+        if len(_secret_names) + len(_plain_names) >= _NAMES_MAX:
             _secret_names.clear()
-        _secret_names[name] = known
-    return known
+            _plain_names.clear()
+        for name in unknown:
+            (_secret_names if is_secret_field(name) else _plain_names).add(name)
+    return names & _secret_names  # type: ignore[no-any-return]
 
 
 def parse_body(body: bytes) -> Any:
@@ -66,10 +76,6 @@ def parse_body(body: bytes) -> Any:
 def _masked(value: Any) -> tuple[Any, bool]:
     """`value` with every secret field's value masked, and whether anything was."""
     if isinstance(value, dict):
-        # Most bodies are flat: one pass over the names settles them without copying.
-        if not any(is_secret_field(key) or isinstance(item, (dict, list))
-                   for key, item in value.items()):  # fmt: skip
-            return value, False
         changed = False
         result: dict[Any, Any] = {}
         for key, item in value.items():
@@ -84,6 +90,30 @@ def _masked(value: Any) -> tuple[Any, bool]:
         if any(inner for _, inner in items):
             return [item for item, _ in items], True
     return value, False
+
+
+def _masked_flat(body: bytes, parsed: dict[str, Any]) -> bytes | None:
+    """A flat JSON object's own bytes with its secret string values masked in place (so the
+    client's formatting is kept), or None when that cannot be done safely."""
+    secrets = _secret_keys(parsed.keys())
+    for key in secrets:
+        value = parsed[key]
+        if not isinstance(value, str):
+            return None
+        # Every occurrence of the value as a JSON string goes: masking more is harmless.
+        body = body.replace(orjson.dumps(value), MASK_JSON)
+    return body
+
+
+def _masked_text(body: bytes, parsed: Any) -> str:
+    # Most Daraja bodies are flat objects: one `{`, no `[` (a brace or bracket inside a
+    # string only sends the body the longer way, which is correct too).
+    if isinstance(parsed, dict) and body.count(b"{") == 1 and b"[" not in body:
+        flat = _masked_flat(body, parsed)
+        if flat is not None:
+            return flat.decode("utf-8", "replace")
+    masked, changed = _masked(parsed)
+    return orjson.dumps(masked).decode() if changed else body.decode("utf-8", "replace")
 
 
 def redact(text: str) -> str:
@@ -114,8 +144,7 @@ def excerpt(body: bytes, parsed: Any = None, *, limit_bytes: int = EXCERPT_BYTES
     if isinstance(parsed, NotJson):
         text = redact(body.decode("utf-8", errors="replace"))
     else:
-        masked, changed = _masked(parsed)
-        text = orjson.dumps(masked).decode() if changed else body.decode("utf-8", "replace")
+        text = _masked_text(body, parsed)
     # A character is at most 4 bytes: most bodies are known to fit without encoding them.
     if len(text) * 4 <= limit_bytes:
         return text
@@ -191,21 +220,25 @@ def _collect(
 ) -> None:
     if not isinstance(body, dict):
         return
-    for key, value in body.items():
-        slot = keys.get(key)
-        if slot is None:
-            rank = _PARTIES.get(key) if keys is _REQUEST_KEYS else None
-            if rank is None:
-                continue
-            text = _text(value)
-            if text is None:
-                continue
-            slot = ("msisdn" if looks_like_msisdn(text) else "shortcode", rank)
-        else:
-            text = _text(value)
-            if text is None:
-                continue
-        fact, rank = slot
+    # Only the few names present matter; the set intersection finds them in C.
+    for key in body.keys() & keys.keys():
+        text = _text(body[key])
+        if text is None:
+            continue
+        fact, rank = keys[key]
+        held = found.get(fact)
+        if held is None or rank < held[0]:
+            found[fact] = (rank, text)
+
+
+def _collect_parties(found: dict[str, tuple[int, str]], body: Any) -> None:
+    if not isinstance(body, dict):
+        return
+    for key in body.keys() & _PARTIES.keys():
+        text = _text(body[key])
+        if text is None:
+            continue
+        fact, rank = ("msisdn" if looks_like_msisdn(text) else "shortcode"), _PARTIES[key]
         held = found.get(fact)
         if held is None or rank < held[0]:
             found[fact] = (rank, text)
@@ -216,6 +249,7 @@ def read_facts(path: str, request_body: Any, response_body: Any) -> RequestFacts
     found: dict[str, tuple[int, str]] = {}
     _collect(found, response_body, _ANSWER_KEYS)
     _collect(found, request_body, _REQUEST_KEYS)
+    _collect_parties(found, request_body)
     if "msisdn" not in found and "/handsets/" in path:
         handset = _HANDSET_PATH.search(path)
         if handset is not None:
