@@ -145,3 +145,9 @@ def test_read_facts_of_bodies_that_are_not_json_objects() -> None:
 
     assert facts.msisdn == "254722000000"
     assert facts.result_code is None and facts.shortcode is None
+
+
+def test_excerpt_masks_a_flat_body_in_place_keeping_its_formatting() -> None:
+    body = b'{"Password": "c2VjcmV0", "Amount": 1,\n "Note": "keep c2VjcmV0x"}'
+
+    assert excerpt(body) == '{"Password": "****", "Amount": 1,\n "Note": "keep c2VjcmV0x"}'
