@@ -86,6 +86,13 @@ def seed(
         _print_credentials(settings, credentials.consumer_key, credentials.consumer_secret)
 
 
+def _pages(settings: Settings) -> str:
+    base = f"http://{settings.host}:{settings.port}/ui"
+    if settings.environment != "sandbox":
+        return f"{base}/org"
+    return f"{base}/phones, {base}/org, {base}/inspector, {base}/clock"
+
+
 def _print_credentials(settings: Settings, key: str, secret: str) -> None:
     # Plain lines, never a table: a terminal must not truncate a secret people copy.
     rows = (
@@ -96,6 +103,7 @@ def _print_credentials(settings: Settings, key: str, secret: str) -> None:
         ("STK shortcode (Buy Goods)", "store 174380, till 977380"),
         ("Passkey", fixtures.SANDBOX_PASSKEY),
         ("Test MSISDNs", "254708374149, 254708374150, 254722000000 (PIN 1234)"),
+        ("Bonga PIN vetting", "254708374149: national ID 12345678, last top-up KES 100"),
         ("Scenario MSISDNs", "2547110000NN (see `pesabox scenarios`)"),
         ("C2B PayBills", "600000, 600977, 600999 (validation off until switched on)"),
         ("B2C shortcode", "600996 (Utility funded with KES 10,000,000)"),
@@ -106,6 +114,7 @@ def _print_credentials(settings: Settings, key: str, secret: str) -> None:
             f"each seeded shortcode's {fixtures.WEB_OPERATOR_NAME} / "
             f"{fixtures.WEB_OPERATOR_PASSWORD} (e.g. 600996)",
         ),
+        ("Pages", _pages(settings)),
     )
     typer.echo("pesabox sandbox")
     for label, value in rows:
