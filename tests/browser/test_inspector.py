@@ -60,18 +60,25 @@ def push(server: PesaboxServer) -> str:
     return checkout_id
 
 
-def accept(server: PesaboxServer, checkout_id: str) -> None:
-    # The customer presses OK on the handset (the sandbox API the phone page also uses).
-    reply = httpx.post(
-        f"{server.base_url}/sandbox/v1/handsets/{CUSTOMER}/prompts/{checkout_id}/accept",
-        json={"pin": "1234"},
-        timeout=10,
-    )
-    assert reply.status_code == 200, reply.text
+def accept_on_the_phone(browser: Browser, server: PesaboxServer, screenshot: Screenshot) -> None:
+    """The customer types the PIN on the phone page's prompt and presses OK."""
+    context = browser.new_context(base_url=server.base_url, viewport=NARROW)  # type: ignore[arg-type]
+    context.set_default_timeout(10_000)
+    try:
+        phone = context.new_page()
+        phone.goto(f"/ui/phone/{CUSTOMER}")
+        prompt = phone.get_by_role("alertdialog")
+        expect(prompt).to_contain_text("Ksh 25")
+        prompt.get_by_label("Enter M-PESA PIN").fill("1234")
+        prompt.get_by_role("button", name="OK").click()
+        expect(phone.get_by_role("status")).to_contain_text("Payment sent.")
+        screenshot(phone, "phone-paid")
+    finally:
+        context.close()
 
 
 def test_a_push_and_its_callback_appear_live_linked_and_resend_works(
-    inspector: Page, patient_server: PesaboxServer, screenshot: Screenshot
+    browser: Browser, inspector: Page, patient_server: PesaboxServer, screenshot: Screenshot
 ) -> None:
     inspector.goto("/ui/inspector")
     assert_usable(inspector)
@@ -79,13 +86,13 @@ def test_a_push_and_its_callback_appear_live_linked_and_resend_works(
     callbacks = inspector.locator("#inspector-callbacks")
 
     checkout_id = push(patient_server)
-    pushed = requests.locator("tr", has_text=checkout_id).filter(has_text="/mpesa/stkpush/")
-    expect(pushed).to_have_count(1)
+    pushed = requests.locator("tr", has_text=checkout_id)
+    expect(pushed).to_contain_text("/mpesa/stkpush/v1/processrequest")
     expect(pushed).to_contain_text("accepted for processing")
     expect(callbacks).not_to_contain_text(checkout_id)
     screenshot(inspector, "push-listed")
 
-    accept(patient_server, checkout_id)
+    accept_on_the_phone(browser, patient_server, screenshot)
     delivered = callbacks.locator("tr", has_text=checkout_id)
     expect(delivered).to_contain_text("The service request is processed successfully.")
     expect(delivered).to_contain_text("200")
