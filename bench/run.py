@@ -63,6 +63,9 @@ C2B_SHORTCODE = "600000"
 # once, with the certificate in its database copy, and sends that one credential throughout.
 B2C_INITIATOR = "testapi"
 B2C_INITIATOR_PASSWORD = "Safaricom999!*!"
+# Phase F: the inspector's request recording off and on, alternated so that a machine
+# getting busier during the phase weighs on both alike.
+RECORDING_RUNS = ("off-1", "on-1", "off-2", "on-2")
 
 
 @dataclass(frozen=True)
@@ -351,11 +354,17 @@ def prepare_database(
     )
     if not credential or len(credential[-1]) < 300:
         raise BenchError(f"`pesabox credential encrypt` gave no credential: {credential!r}")
+    # Phase F's runs, recording off and on in turn, each from its own clean copy.
+    recording_dbs: dict[str, Path] = {}
+    for run in RECORDING_RUNS:
+        recording_dbs[run] = workdir / f"recording-{run}.db"
+        copy_sqlite(db_accept, recording_dbs[run])
     return {
         "accept_db": db_accept,
         "e2e_db": db_e2e,
         "c2b_db": db_c2b,
         "b2c_db": db_b2c,
+        "recording_dbs": recording_dbs,
         "security_credential": credential[-1],
         "consumer_key": app["consumer_key"],
         "consumer_secret": app["consumer_secret"],
@@ -531,12 +540,19 @@ def wait_for_quiet(max_wait_s: float, threshold: float = 0.15) -> dict[str, floa
 
 
 @contextlib.contextmanager
-def server_for(ctx: Context, phase: str, db_path: Path, delay_s: float) -> Iterator[Server]:
+def server_for(
+    ctx: Context,
+    phase: str,
+    db_path: Path,
+    delay_s: float,
+    extra_env: dict[str, str] | None = None,
+) -> Iterator[Server]:
     ctx.quiet[phase] = wait_for_quiet(ctx.wait_idle_s)
     env = {
         **ctx.env,
         "PESABOX_DATABASE_URL": sqlite_url(db_path),
         "PESABOX_CUSTOMER_DELAY_S": str(delay_s),
+        **(extra_env or {}),
     }
     server = start_server(ctx.children, ctx.cli, env, ctx.workers, ctx.workdir / f"{phase}.log")
     server.idle_cpu_share = idle_cpu_share(server.proc.pid)
@@ -703,6 +719,70 @@ def phase_b2c(ctx: Context) -> dict[str, Any]:
 # Report
 
 
+def phase_recording(ctx: Context) -> dict[str, Any]:
+    """Phase B's closed loop again, with the inspector's request recording off and on."""
+    p = ctx.profile
+    runs: dict[str, Any] = {}
+    for run in RECORDING_RUNS:
+        record = "true" if run.startswith("on") else "false"
+        with server_for(
+            ctx,
+            f"phase-f-{run}",
+            ctx.db["recording_dbs"][run],
+            delay_s=3600,
+            extra_env={"PESABOX_INSPECTOR_RECORD": record},
+        ) as server:
+            job = {
+                "mode": "accept",
+                "client": ctx.client,
+                "base_url": server.base_url,
+                "server_pid": server.proc.pid,
+                "callback_url": f"{ctx.receiver_url}/cb/accept",
+                "consumer_key": ctx.db["consumer_key"],
+                "consumer_secret": ctx.db["consumer_secret"],
+                "concurrency": p.push_concurrency,
+                "warmup_s": p.accept_warmup_s,
+                "duration_s": p.accept_duration_s,
+                # Closed loop only: every MSISDN of phase B's range, no open loop after it.
+                "closed_share": 1.0,
+                "open_fraction": 0.0,
+                "open_duration_s": 0.0,
+                "max_outstanding": p.open_max_outstanding,
+                "open_connections": p.open_connections,
+                "msisdn_first": 0,
+                "msisdn_stop": ctx.db["customers"] - p.e2e_pool,
+            }
+            timeout = p.accept_warmup_s + p.accept_duration_s + 120
+            runs[run] = run_loadgen(ctx.children, ctx.env, job, timeout, ctx.log)["closed"]
+    return {"runs": runs}
+
+
+def recording_figures(recording: dict[str, Any], healthz: float) -> dict[str, Any]:
+    """Pushes/s with recording off and on (mean of each side's runs) and what it costs."""
+    runs = recording["runs"]
+
+    def mean(side: str, key: str) -> float | None:
+        values = [r[key] for name, r in runs.items() if name.startswith(side)]
+        values = [v for v in values if v is not None]
+        return round(sum(values) / len(values), 1) if values else None
+
+    def cpu_us(side: str) -> float | None:
+        picked = [r for name, r in runs.items() if name.startswith(side)]
+        cpu = sum(r["cpu_s"].get("server") or 0.0 for r in picked)
+        return per_request_us(cpu, sum(r["ok"] for r in picked))
+
+    off, on = mean("off", "rate_per_s"), mean("on", "rate_per_s")
+    return {
+        "pushes_per_s_recording_off": off,
+        "pushes_per_s_recording_on": on,
+        "pushes_per_healthz_recording_off": round(off / healthz, 3) if off and healthz else None,
+        "pushes_per_healthz_recording_on": round(on / healthz, 3) if on and healthz else None,
+        "recording_cost_share": round(1 - on / off, 3) if on and off else None,
+        "server_cpu_us_per_push_recording_off": cpu_us("off"),
+        "server_cpu_us_per_push_recording_on": cpu_us("on"),
+    }
+
+
 def per_request_us(cpu_s: float | None, requests: float) -> float | None:
     if cpu_s is None or requests <= 0:
         return None
@@ -780,6 +860,7 @@ def summarise(results: dict[str, Any]) -> dict[str, Any]:
         "server_cpu_us_per_b2c_payout": per_request_us(
             e["cpu_s"].get("server"), e["completed_in_window"]
         ),
+        **recording_figures(results["recording"], healthz),
     }
     verdicts = {
         "accepted_pushes_per_s": pushes >= TARGETS["accepted_pushes_per_s"],
@@ -964,6 +1045,15 @@ def print_report(report: dict[str, Any]) -> None:
         f"C2B/healthz = {_fmt(f['c2b_per_healthz'], 3)},\n        "
         f"B2C/end-to-end = {_fmt(f['b2c_per_e2e'], 3)}, "
         f"B2C/healthz = {_fmt(f['b2c_per_healthz'], 3)}"
+    )
+    print(
+        f"F inspector recording: pushes/s off {_fmt(f['pushes_per_s_recording_off'])}, "
+        f"on {_fmt(f['pushes_per_s_recording_on'])}; pushes/healthz off "
+        f"{_fmt(f['pushes_per_healthz_recording_off'], 3)}, on "
+        f"{_fmt(f['pushes_per_healthz_recording_on'], 3)}; cost "
+        f"{_fmt((f['recording_cost_share'] or 0) * 100, 1)}% of push throughput; server "
+        f"µs/push off {_fmt(f['server_cpu_us_per_push_recording_off'])}, on "
+        f"{_fmt(f['server_cpu_us_per_push_recording_on'])}"
     )
     print()
     verdict = s["pass"]
@@ -1171,6 +1261,10 @@ def benchmark(args: argparse.Namespace, children: Children, workdir: Path) -> di
         print("phase E: B2C payouts ...", flush=True)
         results["b2c"] = phase_b2c(ctx)
         print(f"phase E: {results['b2c']['completed_per_s']:,.0f} paid/s", flush=True)
+        print("phase F: STK push accept, inspector recording off and on ...", flush=True)
+        results["recording"] = phase_recording(ctx)
+        rates = {k: round(v["rate_per_s"]) for k, v in results["recording"]["runs"].items()}
+        print(f"phase F: push/s {rates}", flush=True)
     report["results"] = results
     report["machine_before_phases"] = ctx.quiet
     report["summary"] = summarise(results)
