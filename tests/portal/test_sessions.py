@@ -73,6 +73,8 @@ async def test_a_lock_or_a_new_password_ends_existing_sessions(platform: Platfor
     admin = await platform.portal_sessions.resolve(admin_token)
     assert admin is not None
     assert await platform.org_portal.unlock(admin, SHORTCODE, username="teller") is True
+    # The lock ended the session for good: unlocking does not bring the old token back.
+    assert await platform.portal_sessions.resolve(signed.token) is None
     again = await platform.portal_sessions.sign_in(
         shortcode=SHORTCODE, username="teller", password=PASSWORD
     )

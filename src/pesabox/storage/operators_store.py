@@ -29,6 +29,7 @@ from pesabox.domain.operators import (
     parse_roles,
 )
 from pesabox.security.credentials import pin_digest
+from pesabox.storage import web_sessions_store
 from pesabox.storage.fastsql import Statement
 from pesabox.storage.parties_store import get_shortcode
 from pesabox.storage.tables import operators, organisations, shortcodes
@@ -205,7 +206,8 @@ def record_failure(
 ) -> FailureCount:
     """Count one credential failure, locking the operator when the count reaches
     `threshold`, in one UPDATE: concurrent failures each add one and exactly the one that
-    reaches the threshold stamps `locked_at`, with no read-modify-write race.
+    reaches the threshold stamps `locked_at`, with no read-modify-write race. A locked
+    operator's portal sessions are deleted in the same transaction.
 
     The failure counts only against the password it was checked with: if an administrator
     set a new one in the meantime (`password_changed_at` differs), nothing changes.
@@ -229,6 +231,10 @@ def record_failure(
     ).first()
     if row is None:
         return FailureCount(counted=False, failed_attempts=0, locked=False)
+    if row.locked_at is not None:
+        # A lock ends the operator's portal sessions in the same write: unlocking later must
+        # not bring back a session that someone guessing the password may have been racing.
+        web_sessions_store.delete_for_operator(conn, operator_id)
     return FailureCount(
         counted=True, failed_attempts=row.failed_attempts, locked=row.locked_at is not None
     )

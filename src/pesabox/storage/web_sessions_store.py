@@ -92,6 +92,6 @@ def delete_session(conn: Connection, token_digest: str) -> bool:
 
 
 def delete_for_operator(conn: Connection, operator_id: int) -> int:
-    """End every session of an operator (its password was reset by an administrator)."""
+    """End every session of an operator: it was locked, unlocked or given a new password."""
     result = conn.execute(delete(web_sessions).where(web_sessions.c.operator_id == operator_id))
     return int(result.rowcount)
