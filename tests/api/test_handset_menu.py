@@ -144,8 +144,31 @@ async def test_menu_bodies_get_daraja_shaped_errors(gateway: Gateway) -> None:
         ("send-money", {"recipient": "0722", "amount": 10, "pin": "1234"}),
         ("airtime", {"amount": -1, "pin": "1234"}),
         ("bonga/transfer", {"recipient": JANE, "points": "50", "bonga_pin": "1234"}),
+        # Past BIGINT (and int64 on the way to the database), and past any sane balance.
+        ("bonga/transfer", {"recipient": JANE, "points": 2**63, "bonga_pin": "1234"}),
+        ("bonga/transfer", {"recipient": JANE, "points": 10**9 + 1, "bonga_pin": "1234"}),
+        ("bonga/pin", {"national_id": "12345678", "last_topup": 2**63, "new_pin": "1357"}),
+        ("bonga/pin", {"national_id": "12345678", "last_topup": "²", "new_pin": "1357"}),
     ]:
         reply = await gateway.client.post(f"{HANDSET}/{JOHN}/{path}", json=body)
         assert reply.status_code == 400, (path, reply.text)
         assert set(reply.json()) == {"requestId", "errorCode", "errorMessage"}
     assert (await gateway.client.get(f"{HANDSET}/254700/account")).status_code == 404
+
+
+async def test_customer_bodies_with_huge_numbers_get_daraja_shaped_errors(
+    gateway: Gateway,
+) -> None:
+    base = (
+        '{"msisdn": "%s", "name": "Big", "pin": "2468", "national_id": "29876543", '
+        '"opening_balance": %s}'
+    )
+    # A 5,000-digit JSON number: past Python's int digit limit (json= cannot even send it).
+    for opening in ("9" * 5_000, str(2**63), "1000001"):
+        reply = await gateway.client.post(
+            "/sandbox/v1/customers",
+            content=base % (NEW, opening),
+            headers={"content-type": "application/json"},
+        )
+        assert reply.status_code == 400, (opening[:20], reply.text)
+        assert set(reply.json()) == {"requestId", "errorCode", "errorMessage"}

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 import pytest
 
+from pesabox.settings import Settings
 from tests.api.conftest import Gateway
 
 JOHN = "254708374149"
@@ -34,3 +38,51 @@ async def test_phone_page_for_an_unknown_number_goes_back_to_the_list(
     reply = await gateway.client.get("/ui/phone/254799999999", follow_redirects=False)
     assert reply.status_code == 303
     assert reply.headers["location"] == "/ui/phones"
+
+
+_CSRF = re.compile(r'name="_csrf_token" value="([^"]+)"')
+HUGE = "9" * 5_000
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    # The test client speaks plain http, where a Secure cookie would not be sent back.
+    return Settings(database_url=database_url, customer_delay_s=0, web_cookie_secure=False)
+
+
+async def _post(gateway: Gateway, page: str, action: str, fields: dict[str, str]) -> Any:
+    shown = await gateway.client.get(page)
+    token = _CSRF.search(shown.text)
+    assert token, "no CSRF token in the page"
+    data = {"_csrf_token": token.group(1), **fields}
+    return await gateway.client.post(action, data=data, follow_redirects=True)
+
+
+@pytest.mark.parametrize("opening", ["²", HUGE, "1000001", "-5", "12.5"])
+async def test_create_phone_refuses_odd_opening_balances(gateway: Gateway, opening: str) -> None:
+    reply = await _post(gateway, "/ui/phones", "/ui/phones", {
+        "msisdn": "254799000222", "name": "Odd Number", "pin": "2468",
+        "national_id": "29876543", "line_type": "prepay", "opening_balance": opening,
+    })  # fmt: skip
+    assert reply.status_code == 200, reply.text
+    assert "as a whole number up to 1,000,000" in reply.text
+
+
+@pytest.mark.parametrize(
+    ("screen", "fields"),
+    [
+        ("bonga/pin", {"national_id": "12345678", "last_topup": "²", "new_pin": "1357",
+                       "confirm_pin": "1357"}),
+        ("bonga/pin", {"national_id": "12345678", "last_topup": HUGE, "new_pin": "1357",
+                       "confirm_pin": "1357"}),
+        ("bonga/transfer", {"recipient": "254708374150", "points": str(2**63), "pin": "1357"}),
+        ("bonga/transfer", {"recipient": "254708374150", "points": "٥٠", "pin": "1357"}),
+    ],
+)  # fmt: skip
+async def test_phone_forms_refuse_odd_numbers(
+    gateway: Gateway, screen: str, fields: dict[str, str]
+) -> None:
+    page = f"/ui/phone/{JOHN}?screen={screen.replace('/', '-')}"
+    reply = await _post(gateway, page, f"/ui/phone/{JOHN}/{screen}", fields)
+    assert reply.status_code == 200, reply.text
+    assert "as a whole number up to" in reply.text

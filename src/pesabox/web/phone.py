@@ -16,6 +16,7 @@ from litestar.response import Redirect, ServerSentEvent, Template
 
 from pesabox.core.customer_menu import MSISDN, CustomerForm
 from pesabox.domain import c2b
+from pesabox.domain.menu_numbers import MAX_POINTS, MAX_SHILLINGS, parse_whole
 from pesabox.domain.services.c2b_payment import PaymentOrder
 from pesabox.errors import PesaError
 from pesabox.money import parse_whole_shillings
@@ -78,10 +79,11 @@ def _amount_cents(value: str, what: str = "amount") -> int:
     return cents
 
 
-def _whole(value: str, what: str) -> int:
-    if not value.strip().isdigit():
-        raise FormProblem(f"Enter the {what} as a whole number.")
-    return int(value.strip())
+def _whole(value: str, what: str, *, cap: int) -> int:
+    number = parse_whole(value, cap=cap)
+    if number is None:
+        raise FormProblem(f"Enter the {what} as a whole number up to {cap:,}.")
+    return number
 
 
 def _phone_url(msisdn: str, screen: str = "menu") -> str:
@@ -100,7 +102,7 @@ async def phones_page(request: AnyRequest) -> Template:
 @post("/phones", include_in_schema=False)
 async def create_phone(request: AnyRequest, data: Annotated[NewCustomerForm, Form]) -> Redirect:
     try:
-        opening = _whole(data.opening_balance or "0", "opening balance")
+        opening = _whole(data.opening_balance or "0", "opening balance", cap=MAX_SHILLINGS)
         form = CustomerForm(
             data.msisdn.strip(), data.name, data.pin, data.national_id.strip(),
             data.line_type, opening * 100,
@@ -301,7 +303,7 @@ async def set_bonga_pin(
             raise FormProblem("The two PINs you entered do not match.")
         outcome = await platform_of(request).bonga.set_pin(
             msisdn, national_id=data.national_id, new_pin=data.new_pin,
-            last_topup_cents=_whole(data.last_topup, "last top-up amount") * 100,
+            last_topup_cents=_whole(data.last_topup, "last top-up amount", cap=MAX_SHILLINGS) * 100,
         )  # fmt: skip
         return _PIN_NOTICES[str(outcome)]
 
@@ -323,9 +325,10 @@ async def transfer_points(
     request: AnyRequest, msisdn: FromPath[str], data: Annotated[MenuForm, Form]
 ) -> Redirect:
     async def act() -> Notice:
+        points = _whole(data.points, "points", cap=MAX_POINTS)
         done = await platform_of(request).bonga.transfer(
-            msisdn, recipient=data.recipient.strip(), points=_whole(data.points, "points"),
-            pin=data.pin, key=form_key(msisdn, data.form_token),
+            msisdn, recipient=data.recipient.strip(), points=points, pin=data.pin,
+            key=form_key(msisdn, data.form_token),
         )  # fmt: skip
         return outcome_notice(done, done=f"{done.amount} Bonga points transferred.")
 

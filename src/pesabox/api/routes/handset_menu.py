@@ -28,6 +28,7 @@ from pesabox.api.schemas.handset_menu import (
     whole_number,
 )
 from pesabox.core.customer_menu import check_msisdn
+from pesabox.domain.menu_numbers import MAX_POINTS, MAX_SHILLINGS
 from pesabox.errors import SandboxError
 
 
@@ -105,7 +106,7 @@ async def set_bonga_pin(request: AnyRequest, msisdn: FromPath[str]) -> dict[str,
     outcome = await platform_of(request).bonga.set_pin(
         msisdn,
         national_id=check.text(entry.national_id, "national_id", max_length=20),
-        last_topup_cents=whole_number(entry.last_topup, "last_topup") * 100,
+        last_topup_cents=whole_number(entry.last_topup, "last_topup", cap=MAX_SHILLINGS) * 100,
         new_pin=check.text(entry.new_pin, "new_pin", max_length=4),
     )
     return {"msisdn": msisdn, "outcome": str(outcome)}
@@ -118,7 +119,7 @@ async def transfer_points(request: AnyRequest, msisdn: FromPath[str]) -> dict[st
     done = await platform_of(request).bonga.transfer(
         msisdn,
         recipient=check.text(entry.recipient, "recipient", max_length=12),
-        points=whole_number(entry.points, "points"),
+        points=whole_number(entry.points, "points", cap=MAX_POINTS),
         pin=pin_text(entry.bonga_pin, "bonga_pin"),
         key=_key(request, msisdn),
     )

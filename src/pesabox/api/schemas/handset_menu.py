@@ -10,6 +10,7 @@ import msgspec
 from pesabox.api import validation as check
 from pesabox.core.customer_menu import AccountView, CustomerForm
 from pesabox.domain.data_bundles import DataBundle
+from pesabox.domain.menu_numbers import MAX_SHILLINGS, parse_whole
 from pesabox.errors import BadRequest
 from pesabox.storage.customer_store import CustomerProfile
 from pesabox.storage.handset_store import HandsetTransaction
@@ -19,10 +20,12 @@ def _text(value: Any, field: str, *, max_length: int = 100) -> str:
     return check.text(value, field, max_length=max_length)
 
 
-def whole_number(value: Any, field: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+def whole_number(value: Any, field: str, *, cap: int) -> int:
+    # A JSON number only (as a phone's menu sends), parsed as the phone page parses it.
+    number = parse_whole(value, cap=cap) if isinstance(value, int) else None
+    if number is None:
         raise BadRequest(field)
-    return value
+    return number
 
 
 class CustomerEntry(msgspec.Struct, frozen=True):
@@ -40,7 +43,10 @@ class CustomerEntry(msgspec.Struct, frozen=True):
             pin=_text(self.pin, "pin", max_length=4),
             national_id=_text(self.national_id, "national_id", max_length=10),
             line_type=check.one_of(self.line_type, "line_type", ("prepay", "postpay")),
-            opening_balance_cents=whole_number(self.opening_balance, "opening_balance") * 100,
+            opening_balance_cents=whole_number(
+                self.opening_balance, "opening_balance", cap=MAX_SHILLINGS
+            )
+            * 100,
         )
 
 
