@@ -3,14 +3,22 @@ new password ends the sessions an operator already has."""
 
 from __future__ import annotations
 
-import pytest
+import time
+from typing import Any
 
+import pytest
+from typer.testing import CliRunner
+
+from pesabox.cli.main import app
 from pesabox.core.org_portal import PortalForbidden
 from pesabox.core.platform import Platform
 from pesabox.domain.operators import OperatorKind, OperatorRole
+from pesabox.domain.services import operator_admin
 from pesabox.sandbox import fixtures
-from pesabox.storage import operators_store
+from pesabox.security import credentials
+from pesabox.storage import operators_store, sandbox_store
 from pesabox.storage.db import write_transaction
+from tests.portal.conftest import sign_in
 
 SHORTCODE = "600977"
 PASSWORD = "Clerk#2026pw"
@@ -83,3 +91,73 @@ async def test_a_lock_or_a_new_password_ends_existing_sessions(platform: Platfor
         admin, SHORTCODE, username="teller", password="Clerk#2027pw"
     )
     assert await platform.portal_sessions.resolve(again.token) is None
+
+
+def run_cli(database_url: str, *args: str) -> str:
+    result = CliRunner().invoke(app, [*args, "--database-url", database_url])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+async def test_the_cli_ends_sessions_and_dates_passwords_on_the_sandbox_clock(
+    platform: Platform, database_url: str
+) -> None:
+    add_web_operator(platform, changed_at=platform.clock.now())
+    signed = await platform.portal_sessions.sign_in(
+        shortcode=SHORTCODE, username="teller", password=PASSWORD
+    )
+    assert await platform.portal_sessions.resolve(signed.token) is not None
+    ahead_s = 30 * 86_400.0
+    with write_transaction(platform.engine) as conn:
+        sandbox_store.write_state(conn, sandbox_store.CLOCK_OFFSET_KEY, repr(ahead_s))
+    before = time.time()
+    run_cli(database_url, "operators", "set-password", SHORTCODE, "teller",
+            "--password", "Clerk#2027pw")  # fmt: skip
+    assert await platform.portal_sessions.resolve(signed.token) is None
+    with platform.engine.connect() as conn:
+        record = operators_store.get_operator(conn, shortcode=SHORTCODE, username="teller")
+    assert record is not None and record.password_changed_at >= before + ahead_s
+
+    again = await platform.portal_sessions.sign_in(
+        shortcode=SHORTCODE, username="teller", password="Clerk#2027pw"
+    )
+    assert await platform.portal_sessions.resolve(again.token) is not None
+    run_cli(database_url, "operators", "unlock", SHORTCODE, "teller")
+    assert await platform.portal_sessions.resolve(again.token) is None
+
+
+async def test_passwords_are_stretched_before_the_write_not_inside_it(
+    platform: Platform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PBKDF2 inside the writer's transaction would stall every payment of its group commit."""
+    inside_write: list[bool] = []
+    submit = platform.writer.submit
+
+    async def watched(job: Any) -> Any:
+        def run(conn: Any) -> Any:
+            inside_write.append(True)
+            try:
+                return job(conn)
+            finally:
+                inside_write.pop()
+
+        return await submit(run)
+
+    stretched: list[bool] = []
+
+    def stretch(password: str, *, salt: str | None = None) -> str:
+        stretched.append(bool(inside_write))
+        return credentials.pin_digest(password, salt=salt)
+
+    monkeypatch.setattr(platform.writer, "submit", watched)
+    monkeypatch.setattr(operators_store, "pin_digest", stretch)
+    monkeypatch.setattr(operator_admin, "pin_digest", stretch)
+    admin = await sign_in(platform, SHORTCODE)
+    await platform.org_portal.add_api_operator(
+        admin, SHORTCODE, username="payouts", roles=[OperatorRole.B2C_INITIATOR.value],
+        password="Payout#2026x",
+    )  # fmt: skip
+    await platform.org_portal.set_password(
+        admin, SHORTCODE, username="payouts", password="Payout#2027x"
+    )
+    assert stretched == [False, False]

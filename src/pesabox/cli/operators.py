@@ -8,7 +8,6 @@ reason on stderr, as `pesabox orgs` and `pesabox shortcodes` do.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any, TypeVar
@@ -19,6 +18,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from pesabox.domain.operators import OperatorRuleError, parse_kind, parse_roles
+from pesabox.domain.services import operator_admin
 from pesabox.settings import Settings
 from pesabox.storage import operators_store
 from pesabox.storage.db import make_engine, read_transaction, write_transaction
@@ -128,17 +128,17 @@ def operators_add(
     with _refusals_as_exit():
         chosen_kind = parse_kind(kind)
         chosen_roles = parse_roles(roles)
-    now = time.time()
+        digest = operator_admin.password_digest(password, username=username)
     added = _run(
         database_url,
-        lambda conn: operators_store.add_operator(
+        lambda conn: operator_admin.add_operator(
             conn,
             shortcode=shortcode,
             username=username,
             kind=chosen_kind,
             roles=chosen_roles,
-            password=password,
-            now=now,
+            digest=digest,
+            now=operator_admin.platform_now(conn),
         ),
         write=True,
     )
@@ -168,12 +168,18 @@ def operators_set_password(
     password: PasswordOption,
     database_url: DatabaseOption = None,
 ) -> None:
-    """Set a new password: its 90 days start again, and the operator is unlocked."""
-    now = time.time()
+    """Set a new password: its 90 days start again (on the sandbox clock), the operator is
+    unlocked, and its org portal sessions end."""
+    with _refusals_as_exit():
+        digest = operator_admin.password_digest(password, username=username)
     updated = _run(
         database_url,
-        lambda conn: operators_store.set_password(
-            conn, shortcode=shortcode, username=username, password=password, now=now
+        lambda conn: operator_admin.set_password(
+            conn,
+            shortcode=shortcode,
+            username=username,
+            digest=digest,
+            now=operator_admin.platform_now(conn),
         ),
         write=True,
     )
@@ -189,10 +195,11 @@ def operators_unlock(
     username: UsernameArgument,
     database_url: DatabaseOption = None,
 ) -> None:
-    """Unlock an operator locked by repeated credential failures (result 8006)."""
+    """Unlock an operator locked by repeated credential failures (result 8006); its org
+    portal sessions end."""
     was_locked = _run(
         database_url,
-        lambda conn: operators_store.unlock(conn, shortcode=shortcode, username=username),
+        lambda conn: operator_admin.unlock(conn, shortcode=shortcode, username=username),
         write=True,
     )
     state = "unlocked" if was_locked else "was not locked; failures cleared"

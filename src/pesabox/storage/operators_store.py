@@ -137,13 +137,18 @@ def add_operator(
     username: str,
     kind: OperatorKind,
     roles: Iterable[OperatorRole],
-    password: str,
     now: float,
+    password: str | None = None,
+    password_digest: str | None = None,
 ) -> OperatorRecord:
-    """Create an operator on an existing shortcode; the password starts its age now."""
+    """Create an operator on an existing shortcode; the password starts its age now.
+
+    Give the password in the clear, or, to keep the key stretching out of the caller's
+    write transaction, the digest `operator_admin.password_digest` made of it beforehand.
+    """
     clean = check_username(username)
     chosen = check_roles(kind, roles)
-    check_password(password, username=clean)
+    digest = _digest(password, password_digest, username=clean)
     if get_shortcode(conn, shortcode) is None:
         raise OperatorNotFound(f"no shortcode {shortcode}")
     # Checked first so the caller gets a clear refusal, not the unique index's error.
@@ -154,7 +159,7 @@ def add_operator(
             shortcode=shortcode,
             username=clean,
             kind=kind.value,
-            password_digest=pin_digest(password),
+            password_digest=digest,
             roles=format_roles(chosen),
             failed_attempts=0,
             locked_at=None,
@@ -166,23 +171,38 @@ def add_operator(
 
 
 def set_password(
-    conn: Connection, *, shortcode: str, username: str, password: str, now: float
+    conn: Connection,
+    *,
+    shortcode: str,
+    username: str,
+    now: float,
+    password: str | None = None,
+    password_digest: str | None = None,
 ) -> OperatorRecord:
     """An administrator's new password: it restarts the password's age, clears the failure
-    counter and unlocks the operator (see the module's docstring)."""
+    counter and unlocks the operator (see the module's docstring). The password comes in
+    the clear or as a digest made beforehand, as for `add_operator`."""
     record = _require_operator(conn, shortcode=shortcode, username=username)
-    check_password(password, username=record.username)
+    digest = _digest(password, password_digest, username=record.username)
     conn.execute(
         update(operators)
         .where(operators.c.id == record.id)
         .values(
-            password_digest=pin_digest(password),
+            password_digest=digest,
             password_changed_at=now,
             failed_attempts=0,
             locked_at=None,
         )
     )
     return _require_operator(conn, shortcode=shortcode, username=username)
+
+
+def _digest(password: str | None, digest: str | None, *, username: str) -> str:
+    if digest is not None:
+        return digest
+    if password is None:
+        raise TypeError("give the password or its digest")
+    return pin_digest(check_password(password, username=username))
 
 
 def unlock(conn: Connection, *, shortcode: str, username: str) -> bool:
