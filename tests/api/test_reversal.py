@@ -433,3 +433,25 @@ async def test_reversal_token_errors_use_404_001_03(gateway: Gateway) -> None:
     assert reply.status_code == 404
     assert reply.json()["errorCode"] == "404.001.03"
     assert reply.json()["errorMessage"] == "Invalid Access Token"
+
+
+async def test_a_reversed_payment_gives_back_its_bonga_points(
+    gateway: Gateway, receiver: CallbackReceiver
+) -> None:
+    points = accounts.customer_bonga(CUSTOMER).code
+    trans_id = await _pay(gateway, amount=1_000)
+    earned = _balance(gateway, points)
+    assert earned > 0
+    result = await _reverse(gateway, receiver, trans_id, Amount="1000")
+    assert result["ResultCode"] == 0
+    assert _balance(gateway, points) == 0
+    with read_transaction(gateway.platform.engine) as conn:
+        [back] = conn.execute(
+            select(transfers).where(transfers.c.id == f"{trans_id}:bonga:reversal")
+        ).all()
+    assert (back.purpose, back.amount_cents) == (Purpose.REVERSAL, earned)
+    # A second reversal is refused and takes nothing more.
+    again = await _reverse(gateway, receiver, trans_id, Amount="1000")
+    assert again["ResultCode"] == "R000001"
+    assert _balance(gateway, points) == 0
+    _ledger_ok(gateway)

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from pesabox.domain import accounts
 from pesabox.domain.data_bundles import find_bundle
+from pesabox.domain.ledger import Purpose, TransferRequest
 from pesabox.domain.services import bonga_earning
 from pesabox.domain.services.airtime import AirtimeOrder, buy_airtime
 from pesabox.domain.services.bonga_pin import PinSetOutcome, PinSetRequest, TypedPin, set_pin
@@ -171,7 +172,7 @@ def test_points_are_earned_once_per_transaction(
         )  # fmt: skip
 
     assert _run(engine, earn) == 123
-    _run(engine, earn)
+    assert _run(engine, earn) == 0  # a replay issues nothing
     assert _points(engine, context, JOHN) == 123
     issued = _run(
         engine,
@@ -272,3 +273,33 @@ def test_data_bundle_needs_the_bonga_pin_and_debits_the_wallet(
         == "You have received 2.5GB valid for 7 days. Dial *544# to check your balance."
     )
     assert _points(engine, context, JOHN) == 30
+
+
+def test_take_back_returns_at_most_the_points_still_held(
+    seeded_engine: tuple[Engine, SandboxCredentials],
+) -> None:
+    engine, _ = seeded_engine
+    context = _context()
+    ledger = context.ledger
+
+    def earn_then_spend(conn: Connection) -> None:
+        bonga_earning.earn(
+            conn, ledger, msisdn=JOHN, amount_cents=123_456, transaction_id="TX9",
+            points_per_100_kes=10, now=NOW,
+        )  # fmt: skip
+        # 100 of the 123 points are spent elsewhere before the payment is reversed.
+        spent = TransferRequest(
+            "spent", accounts.customer_bonga(JOHN).code, accounts.BONGA_ISSUER.code, 100,
+            Purpose.PRINCIPAL, "spent",
+        )  # fmt: skip
+        assert ledger.post(conn, [spent], now=NOW).ok
+
+    _run(engine, earn_then_spend)
+
+    def take(conn: Connection) -> int:
+        return bonga_earning.take_back(conn, ledger, msisdn=JOHN, transaction_id="TX9", now=NOW)
+
+    assert _run(engine, take) == 23
+    assert _points(engine, context, JOHN) == 0
+    assert _run(engine, take) == 0
+    assert _run(engine, verify) == []

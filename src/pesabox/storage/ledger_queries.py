@@ -173,3 +173,11 @@ def _statement_line(row: Any, balance_after_cents: int) -> StatementLine:
         pending_id=row.pending_id,
         balance_after_cents=balance_after_cents,
     )
+
+
+def transfer_amount_cents(conn: Connection, transfer_id: str) -> int | None:
+    """The amount of one transfer by its id (cents, or points on a points account)."""
+    row = conn.execute(
+        select(transfers.c.amount_cents).where(transfers.c.id == transfer_id)
+    ).first()
+    return int(row[0]) if row is not None else None

@@ -4,7 +4,8 @@ received a C2B payment gives it back to the customer.
 The reversal is a new posting that points at the original, never an edit of it: the
 principal goes from the receiving shortcode's Utility account back to the customer's wallet,
 and the customer's own transaction cost (if the tariff charged one) comes back from platform
-revenue, so the customer is whole. The business's charge for the original payment is not
+revenue, so the customer is whole. The Bonga points the payment earned go back to the issuer
+(as many as the customer still holds). The business's charge for the original payment is not
 refunded (the service was rendered), and the reversal itself is free (`Charge` 0.00).
 
 Exactly once: the transfer ids derive from the ORIGINAL receipt (`<TransID>:reversal`), so a
@@ -25,6 +26,7 @@ from pesabox.domain import accounts, b2c, sms
 from pesabox.domain.c2b import PaymentStatus
 from pesabox.domain.ledger import PostingStatus, Purpose, TransferRequest
 from pesabox.domain.results import Outcome
+from pesabox.domain.services import bonga_earning
 from pesabox.ids import receipt_number
 from pesabox.money import cents_to_decimal_string
 from pesabox.storage import c2b_store, parties_store
@@ -79,6 +81,10 @@ def reverse(
     refused = _post(conn, ledger, payment, receipt=receipt, now=now)
     if refused is not None:
         return failure(refused, now=now)
+    # The payment's Bonga points go back with it, in this same writer job.
+    bonga_earning.take_back(
+        conn, ledger, msisdn=payment.msisdn, transaction_id=payment.trans_id, now=now
+    )
     shortcode = parties_store.get_shortcode(conn, payment.shortcode)
     organisation = shortcode.organisation_name if shortcode else payment.shortcode
     parties_store.add_sms(
