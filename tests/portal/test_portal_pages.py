@@ -133,8 +133,9 @@ async def test_a_session_expires(database_url: str, seeded_engine: Any) -> None:
     platform = Platform(settings, engine=engine)
     clock = FixedClock(start=1_800_000_000.0)
     sessions = PortalSessions(
-        engine=engine, writer=platform.writer, settings=settings, clock=clock, lifetime_s=600
-    )
+        engine=engine, writer=platform.writer, settings=settings,
+        platform_clock=platform.clock, clock=clock, lifetime_s=600,
+    )  # fmt: skip
     try:
         signed = await sessions.sign_in(
             shortcode=B2C_PAYBILL,

@@ -45,6 +45,27 @@ async def test_an_expired_password_is_refused(platform: Platform) -> None:
     assert refused.token is None and "expired" in (refused.refusal or "")
 
 
+async def test_password_age_is_checked_on_the_sandbox_clock(platform: Platform) -> None:
+    """The portal and the CLI date a password on the sandbox clock, so sign-in checks its age
+    on that clock too: 60 days ahead, a password set 31 wall-clock days ago is 91 days old."""
+    add_web_operator(platform, changed_at=time.time() - 31 * 86_400)
+    platform.clock.offset_s = 60 * 86_400.0
+    refused = await platform.portal_sessions.sign_in(
+        shortcode=SHORTCODE, username="teller", password=PASSWORD
+    )
+    assert refused.token is None and "expired" in (refused.refusal or "")
+    # A password set on the moved clock signs in on it, and its session runs on wall time.
+    admin = await sign_in(platform, SHORTCODE)
+    await platform.org_portal.set_password(
+        admin, SHORTCODE, username="teller", password="Clerk#2027pw"
+    )
+    signed = await platform.portal_sessions.sign_in(
+        shortcode=SHORTCODE, username="teller", password="Clerk#2027pw"
+    )
+    session = await platform.portal_sessions.resolve(signed.token)
+    assert session is not None and session.expires_at < time.time() + 86_400
+
+
 async def test_an_api_operator_cannot_sign_in_to_the_portal(platform: Platform) -> None:
     refused = await platform.portal_sessions.sign_in(
         shortcode=SHORTCODE,

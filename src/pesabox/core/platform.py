@@ -114,6 +114,7 @@ class Platform:
             engine=self.engine,
             writer=self.writer,
             settings=settings,
+            platform_clock=self.clock,
             lifetime_s=settings.portal_session_lifetime_s,
         )
         self.org_portal = OrgPortalService(

@@ -7,8 +7,12 @@ share the lockout after repeated failures and the password's age.
 The session's token is 32 random bytes, sent only in an HttpOnly cookie; the database keeps
 its SHA-256, so a copy of the table signs nobody in. A session ends at its expiry, at sign
 out, when its operator is locked, or when an administrator sets its operator a new password.
-Sessions run on wall time, not on the sandbox clock: moving the sandbox a day forward to
-watch a settlement must not sign the watcher out.
+Two clocks. A session's expiry runs on wall time: moving the sandbox a day forward to watch
+a settlement must not sign the watcher out. The operator check (the password's age, the
+lock's date) runs on the platform clock (the sandbox clock), the clock every path that sets
+a password stamps `password_changed_at` with (the portal and `pesabox operators`), so
+moving the sandbox 90 days ahead expires a password in the portal as it does for an
+initiator.
 """
 
 from __future__ import annotations
@@ -82,12 +86,16 @@ class PortalSessions:
         engine: Engine,
         writer: LedgerWriter,
         settings: Settings,
+        platform_clock: Clock,
         clock: Clock | None = None,
         lifetime_s: float = SESSION_LIFETIME_S_DEFAULT,
     ) -> None:
         self._engine = engine
         self._writer = writer
         self._settings = settings
+        # The sandbox clock, for the password's age and the lock; `clock` (wall time by
+        # default) for the session's own expiry (module docstring).
+        self._platform_clock = platform_clock
         self._clock = clock or SystemClock()
         self._lifetime_s = lifetime_s
 
@@ -100,6 +108,7 @@ class PortalSessions:
         if not password:
             return SignIn(None, _REFUSALS[InitiatorOutcome.INVALID])
         now = self._clock.now()
+        platform_now = self._platform_clock.now()
 
         def check() -> tuple[InitiatorOutcome, int | None]:
             # Outside any db transaction: the key stretching must not hold a write lock.
@@ -111,7 +120,7 @@ class PortalSessions:
                     password_candidates=(password,),
                     role=None,
                     kind=OperatorKind.WEB,
-                    now=now,
+                    now=platform_now,
                     max_age_days=self._settings.operator_password_max_age_days,
                     lockout_threshold=self._settings.operator_lockout_threshold,
                 )
