@@ -182,3 +182,19 @@ async def test_passwords_are_stretched_before_the_write_not_inside_it(
         admin, SHORTCODE, username="payouts", password="Payout#2027x"
     )
     assert stretched == [False, False]
+
+
+async def test_a_locked_operator_is_refused_like_an_unknown_one(platform: Platform) -> None:
+    add_web_operator(platform, changed_at=platform.clock.now())
+    for _ in range(5):
+        await platform.portal_sessions.sign_in(
+            shortcode=SHORTCODE, username="teller", password="Wrong#2026pw"
+        )
+    locked = await platform.portal_sessions.sign_in(
+        shortcode=SHORTCODE, username="teller", password=PASSWORD
+    )
+    unknown = await platform.portal_sessions.sign_in(
+        shortcode=SHORTCODE, username="nobody", password=PASSWORD
+    )
+    assert locked.token is None and unknown.token is None
+    assert locked.refusal == unknown.refusal

@@ -9,7 +9,9 @@ Order of the checks, and why:
 1. Unknown operator: 2001, after the same key stretching a wrong password costs, so the
    response time does not tell which usernames exist (`REFUSAL_WORK_MIN`).
 2. Locked: 8006, even with the right password. The password is not checked, so a locked
-   operator gives an attacker no more guesses.
+   operator gives an attacker no more guesses; the same key stretching as for an unknown
+   operator is done (on the dummy digest), so the time taken does not single out locked,
+   and therefore existing, usernames.
 3. Wrong password: the failure is counted; 2001, or 8006 when this failure locks it.
 4. Right password, but a web operator: 2001; without the role: 21 (not allowed). Nothing is
    counted: the password was right, and counting would lock an operator over its
@@ -140,12 +142,12 @@ def check_initiator(
     """
     with _transaction(conn):
         operator = operators_store.get_operator(conn, shortcode=shortcode, username=username)
-    if operator is None:
+    if operator is None or operator.locked:
         for candidate in password_candidates:
             password_matches(candidate, _unknown_operator_digest())
         _pad_refusal_work(len(password_candidates), password_matches)
-        return InitiatorVerdict(InitiatorOutcome.INVALID, "unknown operator")
-    if operator.locked:
+        if operator is None:
+            return InitiatorVerdict(InitiatorOutcome.INVALID, "unknown operator")
         return InitiatorVerdict(InitiatorOutcome.LOCKED, "operator locked", operator.id)
     if not _password_verified(operator, password_candidates, cache, password_matches):
         _pad_refusal_work(len(password_candidates), password_matches)

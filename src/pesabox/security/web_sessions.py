@@ -40,10 +40,15 @@ _TOKEN_LENGTH_MAX = 64
 _SHORTCODE = re.compile(r"[0-9]{5,7}")
 _USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}")
 
+# A wrong field and a locked operator get the same words (and cost the same key
+# stretching, see initiator_auth), so a refusal does not tell whether a username exists.
+_NOT_SIGNED_IN = (
+    "The shortcode, username or password is wrong, or the operator is locked after too many "
+    "failed sign-ins (your Business Administrator can unlock it)."
+)
 _REFUSALS = {
-    InitiatorOutcome.INVALID: "The shortcode, username or password is wrong.",
-    InitiatorOutcome.LOCKED: "This operator is locked after too many failed sign-ins. "
-    "Ask your Business Administrator to unlock it.",
+    InitiatorOutcome.INVALID: _NOT_SIGNED_IN,
+    InitiatorOutcome.LOCKED: _NOT_SIGNED_IN,
     InitiatorOutcome.EXPIRED: "Your password has expired. "
     "Ask your Business Administrator to set a new one.",
 }
