@@ -168,11 +168,11 @@ class CustomerMenuService:
     async def account(self, msisdn: str) -> AccountView | None:
         def read(conn: Connection) -> AccountView | None:
             customer = parties_store.get_customer(conn, msisdn)
-            wallet = ledger_queries.account_balance(conn, f"wallet:{msisdn}")
+            wallet = ledger_queries.account_balance(conn, accounts.wallet_code(msisdn))
             if customer is None or wallet is None:
                 return None
             statement = ledger_queries.statement(
-                conn, f"wallet:{msisdn}", limit=MINI_STATEMENT_LINES
+                conn, accounts.wallet_code(msisdn), limit=MINI_STATEMENT_LINES
             )
             points = points_balance(conn, self._ledger, msisdn)
             return AccountView(msisdn, customer.name, wallet["balance_cents"], points, statement)

@@ -34,9 +34,14 @@ class AccountSpec:
     max_balance_cents: int | None
 
 
+def wallet_code(msisdn: str) -> str:
+    """The ledger code of a customer's M-PESA wallet."""
+    return f"wallet:{msisdn}"
+
+
 def customer_wallet(msisdn: str, *, max_balance_cents: int) -> AccountSpec:
     return AccountSpec(
-        f"wallet:{msisdn}", AccountKind.CUSTOMER_WALLET, msisdn, 0, max_balance_cents
+        wallet_code(msisdn), AccountKind.CUSTOMER_WALLET, msisdn, 0, max_balance_cents
     )
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from pesabox.domain import accounts, customer_sms
 from pesabox.domain.result_codes import StkResult, stk_description
-from pesabox.domain.services import bonga_earning, wallet_debit
+from pesabox.domain.services import bonga_earning, customer_payment
 from pesabox.domain.services.handset_menu import MenuContext, MenuRequest, record, replayed, tell
 from pesabox.storage import handset_store, parties_store
 from pesabox.storage.handset_store import HandsetTransaction
@@ -41,10 +41,11 @@ def buy_airtime(
         code = int(StkResult.WRONG_PIN)
     else:
         context.ledger.ensure_accounts(conn, [accounts.AIRTIME_SALES], now)
-        debit = wallet_debit.WalletDebit(
-            receipt, order.msisdn, accounts.AIRTIME_SALES.code, order.amount_cents, 0
-        )
-        code = wallet_debit.debit(conn, context.ledger, debit, now=now)
+        charge = customer_payment.menu_charge(
+            key=receipt, msisdn=order.msisdn, credit_account=accounts.AIRTIME_SALES.code,
+            amount_cents=order.amount_cents, fee_cents=0, now=now,
+        )  # fmt: skip
+        code = int(customer_payment.take(conn, context.ledger, charge, now=now, hold=False))
     if code != 0:
         what = f"Buying Ksh{order.amount_cents // 100} of airtime"
         reason = stk_description(code)
@@ -59,7 +60,7 @@ def buy_airtime(
         receipt=receipt,
         amount_cents=order.amount_cents,
         msisdn=order.recipient,
-        balance_cents=context.ledger.balance_cents(conn, f"wallet:{order.msisdn}"),
+        balance_cents=context.ledger.balance_cents(conn, accounts.wallet_code(order.msisdn)),
         now=now,
     )
     tell(conn, order.msisdn, body, sender=customer_sms.MPESA, now=now)

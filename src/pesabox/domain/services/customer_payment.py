@@ -1,8 +1,9 @@
-"""A customer paying an organisation, as the ledger sees it: the part M-Pesa Express and C2B
-share.
+"""A customer paying from the wallet, as the ledger sees it: the part M-Pesa Express, C2B and
+the handset's own menus (Send Money, Buy Airtime, data bundles) share.
 
-The customer's wallet pays the principal into the receiving shortcode's Utility account and
-the fee split of its tariff profile; the daily limit counts what the customer spent. A payment
+The customer's wallet pays the principal into the receiving shortcode's Utility account (or,
+for a menu purchase, the account named in the charge) and the fee split of its tariff
+profile; the daily limit counts what the customer spent. A payment
 either posts at once, or is first reserved (C2B with external validation: the money is held
 while the business decides) and later completed or released. Transfer ids derive from the
 business transaction's key, so each step can happen at most once.
@@ -33,10 +34,17 @@ class Charge:
     # When the payment started: its day's limits and daily total apply, even to a
     # reservation released after midnight.
     started_at: float
+    # Where the principal goes when it is not `receiver`'s Utility account: another
+    # customer's wallet, or Safaricom's airtime or data-bundle sales.
+    credit_account: str | None = None
 
     @property
     def wallet(self) -> str:
-        return f"wallet:{self.msisdn}"
+        return accounts.wallet_code(self.msisdn)
+
+    @property
+    def principal_account(self) -> str:
+        return self.credit_account or accounts.org_utility(self.receiver).code
 
     @property
     def customer_spend_cents(self) -> int:
@@ -50,6 +58,15 @@ def plan_charge(
         amount_cents=amount_cents, tariff_profile=tariff_profile, day=eat_datetime(now).date()
     )
     return Charge(key, msisdn, receiver, amount_cents, fees, now)
+
+
+def menu_charge(
+    *, key: str, msisdn: str, credit_account: str, amount_cents: int, fee_cents: int, now: float
+) -> Charge:
+    """A purchase from the handset's own menus: no business, so no business fee."""
+    return Charge(
+        key, msisdn, "", amount_cents, Fees(fee_cents, 0), now, credit_account=credit_account
+    )
 
 
 def take(conn: Connection, ledger: LedgerStore, charge: Charge, *, now: float, hold: bool) -> int:
@@ -106,7 +123,7 @@ def _customer_transfers(charge: Charge, phase: Phase) -> list[TransferRequest]:
         TransferRequest(
             f"{key}:principal",
             charge.wallet,
-            accounts.org_utility(charge.receiver).code,
+            charge.principal_account,
             charge.amount_cents,
             Purpose.PRINCIPAL,
             key,

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pesabox.domain import accounts, customer_sms
 from pesabox.domain.data_bundles import DataBundle
 from pesabox.domain.result_codes import stk_description
-from pesabox.domain.services import bonga_earning, wallet_debit
+from pesabox.domain.services import bonga_earning, customer_payment
 from pesabox.domain.services.bonga_pin import PIN_RESULTS, PinCheck, TypedPin, check_pin
 from pesabox.domain.services.handset_menu import MenuContext, MenuRequest, record, replayed, tell
 from pesabox.storage import handset_store
@@ -41,10 +41,11 @@ def buy_bundle(
         code, reason = PIN_RESULTS[pin]
         return record(conn, request, result_code=code, result_desc=reason)
     context.ledger.ensure_accounts(conn, [accounts.DATA_BUNDLE_SALES], now)
-    debit = wallet_debit.WalletDebit(
-        receipt, order.msisdn, accounts.DATA_BUNDLE_SALES.code, bundle.price_cents, 0
-    )
-    code = wallet_debit.debit(conn, context.ledger, debit, now=now)
+    charge = customer_payment.menu_charge(
+        key=receipt, msisdn=order.msisdn, credit_account=accounts.DATA_BUNDLE_SALES.code,
+        amount_cents=bundle.price_cents, fee_cents=0, now=now,
+    )  # fmt: skip
+    code = int(customer_payment.take(conn, context.ledger, charge, now=now, hold=False))
     if code != 0:
         reason = stk_description(code)
         tell(conn, order.msisdn, customer_sms.failed(what=f"Buying {bundle.name}", reason=reason),
@@ -54,7 +55,7 @@ def buy_bundle(
         receipt=receipt,
         price_cents=bundle.price_cents,
         bundle_name=bundle.name,
-        balance_cents=context.ledger.balance_cents(conn, f"wallet:{order.msisdn}"),
+        balance_cents=context.ledger.balance_cents(conn, accounts.wallet_code(order.msisdn)),
         now=now,
     )
     tell(conn, order.msisdn, paid, sender=customer_sms.MPESA, now=now)

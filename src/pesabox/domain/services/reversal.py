@@ -96,7 +96,7 @@ def reverse(
             original_receipt=payment.trans_id,
             amount_cents=payment.amount_cents + payment.customer_fee_cents,
             payee=organisation,
-            balance_cents=ledger.balance_cents(conn, f"wallet:{payment.msisdn}"),
+            balance_cents=ledger.balance_cents(conn, accounts.wallet_code(payment.msisdn)),
             now=now,
         ),
         now=now,
@@ -127,7 +127,7 @@ def _reversible_by(conn: Connection, payment: Payment, request: InitiatorRequest
 
 def reversal_transfers(payment: Payment, *, receipt: str) -> list[TransferRequest]:
     key = f"{payment.trans_id}:reversal"
-    wallet = f"wallet:{payment.msisdn}"
+    wallet = accounts.wallet_code(payment.msisdn)
     transfers = [
         TransferRequest(
             key,

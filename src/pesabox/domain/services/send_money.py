@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pesabox.clock import eat_datetime
-from pesabox.domain import customer_sms
+from pesabox.domain import accounts, customer_sms
 from pesabox.domain.result_codes import StkResult, stk_description
 from pesabox.domain.rules import p2p_fee_cents
-from pesabox.domain.services import bonga_earning, wallet_debit
+from pesabox.domain.services import bonga_earning, customer_payment
 from pesabox.domain.services.handset_menu import MenuContext, MenuRequest, record, replayed, tell
 from pesabox.storage import handset_store, parties_store
 from pesabox.storage.handset_store import HandsetTransaction
@@ -44,15 +44,16 @@ def send_money(
     fee_cents = p2p_fee_cents(order.amount_cents, eat_datetime(now).date())
     code, reason = _refusal(order, sender, recipient)
     if code == 0:
-        debit = wallet_debit.WalletDebit(
-            receipt, order.msisdn, f"wallet:{order.recipient}", order.amount_cents, fee_cents
-        )
-        code = wallet_debit.debit(conn, context.ledger, debit, now=now)
+        charge = customer_payment.menu_charge(
+            key=receipt, msisdn=order.msisdn, credit_account=accounts.wallet_code(order.recipient),
+            amount_cents=order.amount_cents, fee_cents=fee_cents, now=now,
+        )  # fmt: skip
+        code = int(customer_payment.take(conn, context.ledger, charge, now=now, hold=False))
         reason = stk_description(code)
     if code != 0 or sender is None or recipient is None:
         what = f"Sending Ksh{order.amount_cents // 100} to {order.recipient}"
-        tell(conn, order.msisdn, customer_sms.failed(what=what, reason=reason), sender="MPESA",
-             now=now)  # fmt: skip
+        failed = customer_sms.failed(what=what, reason=reason)
+        tell(conn, order.msisdn, failed, sender=customer_sms.MPESA, now=now)
         return record(conn, request, result_code=code, result_desc=reason)
     _tell_both(conn, context, request, sender, recipient, fee_cents=fee_cents)
     bonga_earning.earn(
@@ -95,7 +96,7 @@ def _tell_both(
         amount_cents=request.amount,
         recipient_name=recipient.name,
         recipient_msisdn=recipient.msisdn,
-        balance_cents=ledger.balance_cents(conn, f"wallet:{sender.msisdn}"),
+        balance_cents=ledger.balance_cents(conn, accounts.wallet_code(sender.msisdn)),
         fee_cents=fee_cents,
         now=now,
     )
@@ -104,7 +105,7 @@ def _tell_both(
         amount_cents=request.amount,
         sender_name=sender.name,
         sender_msisdn=sender.msisdn,
-        balance_cents=ledger.balance_cents(conn, f"wallet:{recipient.msisdn}"),
+        balance_cents=ledger.balance_cents(conn, accounts.wallet_code(recipient.msisdn)),
         now=now,
     )
     tell(conn, sender.msisdn, sent, sender=customer_sms.MPESA, now=now)
