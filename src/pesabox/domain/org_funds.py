@@ -25,6 +25,7 @@ from pesabox.money import CENTS_PER_SHILLING
 
 # Far above any organisation's balance in the sandbox, and safe in every integer column.
 AMOUNT_SHILLINGS_MAX = 999_999_999
+AMOUNT_TEXT_LENGTH_MAX = len(f"{AMOUNT_SHILLINGS_MAX:,}.00")
 # Bank account numbers in Kenya run 10 to 16 digits; IBAN-length room costs nothing.
 ACCOUNT_NUMBER_LENGTH_MAX = 34
 TEXT_LENGTH_MAX = 100
@@ -99,7 +100,9 @@ def check_bank_details(
 def parse_amount(text: str) -> int:
     """A form's amount in whole shillings (`1500`, `1,500`, `1500.00`) as cents."""
     clean = text.strip()
-    if not _AMOUNT_TEXT.fullmatch(clean):
+    # Bounded before the pattern and int(): int() refuses more than 4,300 digits with a
+    # ValueError, and no allowed amount ("999,999,999.00") is longer than this.
+    if len(clean) > AMOUNT_TEXT_LENGTH_MAX or not _AMOUNT_TEXT.fullmatch(clean):
         raise FundsRefusal("enter the amount in whole shillings, for example 1500")
     shillings = int(clean.split(".")[0].replace(",", ""))
     if not 1 <= shillings <= AMOUNT_SHILLINGS_MAX:
