@@ -4,7 +4,9 @@ M-Pesa at once, reaches the bank the next business day, exactly once, and the le
 from __future__ import annotations
 
 import asyncio
+import logging
 import secrets
+import time
 
 import pytest
 
@@ -13,6 +15,7 @@ from pesabox.core.org_portal import PortalForbidden, PortalNotFound
 from pesabox.core.platform import Platform
 from pesabox.domain import accounts
 from pesabox.domain.business_days import is_business_day, next_business_day
+from pesabox.domain.ledger import Purpose, TransferRequest
 from pesabox.domain.operators import OperatorKind, OperatorRole
 from pesabox.domain.org_funds import (
     BANK_SETTLEMENT,
@@ -20,7 +23,8 @@ from pesabox.domain.org_funds import (
     StatementFilter,
     WithdrawalStatus,
 )
-from pesabox.storage import ledger_queries, ledger_verify, operators_store
+from pesabox.domain.services import org_funds
+from pesabox.storage import ledger_queries, ledger_verify, operators_store, withdrawals_store
 from pesabox.storage.db import make_engine, read_transaction, write_transaction
 from tests.portal.conftest import sign_in
 
@@ -219,3 +223,53 @@ async def test_statement_filters_and_running_balance(platform: Platform) -> None
         session, B2C_PAYBILL, "working", StatementFilter(since=platform.clock.now() + 3600)
     )
     assert later == []
+
+
+async def test_a_withdrawal_that_cannot_settle_does_not_hold_back_the_others(
+    platform: Platform, caplog: pytest.LogCaptureFixture
+) -> None:
+    session = await sign_in(platform, B2C_PAYBILL)
+    portal = platform.org_portal
+    await portal.move_to_working(session, B2C_PAYBILL, amount="1000", form_key=form_key())
+    broken, *sound = [
+        await portal.withdraw(session, B2C_PAYBILL, amount=str(n), form_key=form_key())
+        for n in (100, 200, 300)
+    ]
+    # The settlement's transfer id already taken with other fields: settling `broken` breaks
+    # a ledger invariant (InvariantViolation) every time it is tried.
+    with write_transaction(platform.engine) as conn:
+        platform.ledger.post(
+            conn,
+            [TransferRequest(f"{broken.id}:settlement", BANK_SETTLEMENT.code,
+                             accounts.FLOAT.code, 1, Purpose.PRINCIPAL)],
+            now=platform.clock.now(),
+        )  # fmt: skip
+    platform.clock.offset_s = max(w.due_at for w in sound) - time.time() + 60
+    with caplog.at_level(logging.ERROR, logger="pesabox.core.settlement"):
+        assert await platform.settlement.settle_due() == 2
+        assert await platform.settlement.settle_due() == 0
+    assert f"settling withdrawal {broken.id} failed" in caplog.text
+    for withdrawal in sound:
+        assert (await portal.withdrawal(session, withdrawal.id)).status is WithdrawalStatus.SETTLED
+    assert (await portal.withdrawal(session, broken.id)).status is WithdrawalStatus.PENDING
+    assert_ledger_sound(platform)
+
+
+async def test_settling_twice_finds_nothing_the_second_time(platform: Platform) -> None:
+    """`mark_settled`'s conditional update is the guard: asked again (by a process that read
+    the withdrawal as pending before another settled it), it changes nothing."""
+    session = await sign_in(platform, B2C_PAYBILL)
+    portal = platform.org_portal
+    await portal.move_to_working(session, B2C_PAYBILL, amount="1000", form_key=form_key())
+    made = await portal.withdraw(session, B2C_PAYBILL, amount="400", form_key=form_key())
+    now = made.due_at + 60
+    with write_transaction(platform.engine) as conn:
+        assert withdrawals_store.mark_settled(conn, made.id, bank_reference="STL1", now=now)
+        assert not withdrawals_store.mark_settled(conn, made.id, bank_reference="STL2", now=now)
+    settled = await portal.withdrawal(session, made.id)
+    assert (settled.status, settled.bank_reference) == (WithdrawalStatus.SETTLED, "STL1")
+    # And settle() on a settled withdrawal posts nothing.
+    float_before = balance(platform, accounts.FLOAT.code)
+    with write_transaction(platform.engine) as conn:
+        assert org_funds.settle(conn, platform.ledger, made.id, now=now) is False
+    assert balance(platform, accounts.FLOAT.code) == float_before
