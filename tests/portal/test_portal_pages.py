@@ -316,3 +316,19 @@ async def test_bad_input_is_refused_never_a_server_error(client: Any) -> None:
         password="A" * 300,
     )
     assert long_password.status_code == 200 and "1 to 64 characters" in long_password.text
+
+
+async def test_a_resent_withdraw_form_says_so(client: Any) -> None:
+    await sign_in(client, B2C_PAYBILL)
+    home = f"/ui/org/{B2C_PAYBILL}"
+    await post_form(client, home, f"{home}/move", amount="300")
+    page = await client.get(home)
+    # The page's second form key is the withdraw form's (the first is the move form's).
+    withdraw_key = _FORM_KEY.findall(page.text)[1]
+    data = {"_csrf_token": csrf_of(page.text), "amount": "100", "form_key": withdraw_key}
+    first = await client.post(f"{home}/withdraw", data=data, follow_redirects=False)
+    assert "has left M-PESA" in (await client.get(first.headers["location"])).text
+    again = await client.post(f"{home}/withdraw", data=data, follow_redirects=False)
+    assert again.headers["location"] == first.headers["location"]
+    shown = (await client.get(again.headers["location"])).text
+    assert "already sent" in shown and "has left M-PESA" not in shown

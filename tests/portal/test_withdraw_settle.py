@@ -11,7 +11,7 @@ import time
 import pytest
 
 from pesabox.clock import eat_datetime
-from pesabox.core.org_portal import PortalForbidden, PortalNotFound
+from pesabox.core.org_portal import OrgPortalService, PortalForbidden, PortalNotFound
 from pesabox.core.platform import Platform
 from pesabox.domain import accounts
 from pesabox.domain.business_days import is_business_day, next_business_day
@@ -24,8 +24,10 @@ from pesabox.domain.org_funds import (
     WithdrawalStatus,
 )
 from pesabox.domain.services import org_funds
+from pesabox.security.web_sessions import PortalSession
 from pesabox.storage import ledger_queries, ledger_verify, operators_store, withdrawals_store
 from pesabox.storage.db import make_engine, read_transaction, write_transaction
+from pesabox.storage.withdrawals_store import WithdrawalRecord
 from tests.portal.conftest import sign_in
 
 B2C_PAYBILL = "600996"  # its Utility account is seeded with KES 10,000,000
@@ -33,6 +35,14 @@ B2C_PAYBILL = "600996"  # its Utility account is seeded with KES 10,000,000
 
 def form_key() -> str:
     return secrets.token_urlsafe(24)
+
+
+async def withdraw(
+    portal: OrgPortalService, session: PortalSession, amount: str
+) -> WithdrawalRecord:
+    """A new withdrawal of `amount` from B2C_PAYBILL, through a fresh form."""
+    made = await portal.withdraw(session, B2C_PAYBILL, amount=amount, form_key=form_key())
+    return made.withdrawal
 
 
 def balance(platform: Platform, code: str) -> int:
@@ -55,7 +65,7 @@ async def test_withdrawal_leaves_at_once_and_settles_next_business_day_once(
     working = accounts.org_working(B2C_PAYBILL).code
     assert balance(platform, working) == 500_000
 
-    withdrawal = await portal.withdraw(session, B2C_PAYBILL, amount="3000", form_key=form_key())
+    withdrawal = await withdraw(portal, session, "3000")
     assert withdrawal.status is WithdrawalStatus.PENDING
     assert withdrawal.amount_cents == 300_000
     assert withdrawal.bank.bank_name == "Stanbic Bank"
@@ -96,10 +106,7 @@ async def test_two_processes_settle_a_withdrawal_once(platform: Platform) -> Non
     session = await sign_in(platform, B2C_PAYBILL)
     portal = platform.org_portal
     await portal.move_to_working(session, B2C_PAYBILL, amount="1000", form_key=form_key())
-    made = [
-        await portal.withdraw(session, B2C_PAYBILL, amount=str(n), form_key=form_key())
-        for n in (100, 200, 300)
-    ]
+    made = [await withdraw(portal, session, str(n)) for n in (100, 200, 300)]
     other = Platform(platform.settings, engine=make_engine(platform.settings.database_url))
     try:
         jump = max(w.due_at for w in made) - platform.clock.now() + 60
@@ -129,9 +136,10 @@ async def test_a_resent_form_withdraws_once(platform: Platform) -> None:
     assert balance(platform, working) == 70_000
 
     key = form_key()
-    first = await portal.withdraw(session, B2C_PAYBILL, amount="500", form_key=key)
-    again = await portal.withdraw(session, B2C_PAYBILL, amount="500", form_key=key)
+    first = (await portal.withdraw(session, B2C_PAYBILL, amount="500", form_key=key)).withdrawal
+    again = (await portal.withdraw(session, B2C_PAYBILL, amount="500", form_key=key)).withdrawal
     assert again.id == first.id
+    assert (await portal.withdraw(session, B2C_PAYBILL, amount="500", form_key=key)).replayed
     assert balance(platform, working) == 20_000
     with pytest.raises(FundsRefusal, match="already sent"):
         await portal.withdraw(session, B2C_PAYBILL, amount="10", form_key=key)
@@ -184,7 +192,7 @@ async def test_an_operator_reaches_nothing_of_another_organisation(platform: Pla
     stranger = await sign_in(platform, "600000")
     portal = platform.org_portal
     await portal.move_to_working(owner, B2C_PAYBILL, amount="100", form_key=form_key())
-    made = await portal.withdraw(owner, B2C_PAYBILL, amount="100", form_key=form_key())
+    made = (await portal.withdraw(owner, B2C_PAYBILL, amount="100", form_key=form_key())).withdrawal
     with pytest.raises(PortalNotFound):
         await portal.balances(stranger, B2C_PAYBILL)
     with pytest.raises(PortalNotFound):
@@ -204,7 +212,7 @@ async def test_statement_filters_and_running_balance(platform: Platform) -> None
     session = await sign_in(platform, B2C_PAYBILL)
     portal = platform.org_portal
     await portal.move_to_working(session, B2C_PAYBILL, amount="900", form_key=form_key())
-    made = await portal.withdraw(session, B2C_PAYBILL, amount="400", form_key=form_key())
+    made = await withdraw(portal, session, "400")
     lines = await portal.statement(session, B2C_PAYBILL, "working", StatementFilter())
     assert [(line.direction, line.amount_cents, line.balance_after_cents) for line in lines] == [
         ("debit", 40_000, 50_000),
@@ -231,10 +239,7 @@ async def test_a_withdrawal_that_cannot_settle_does_not_hold_back_the_others(
     session = await sign_in(platform, B2C_PAYBILL)
     portal = platform.org_portal
     await portal.move_to_working(session, B2C_PAYBILL, amount="1000", form_key=form_key())
-    broken, *sound = [
-        await portal.withdraw(session, B2C_PAYBILL, amount=str(n), form_key=form_key())
-        for n in (100, 200, 300)
-    ]
+    broken, *sound = [await withdraw(portal, session, str(n)) for n in (100, 200, 300)]
     # The settlement's transfer id already taken with other fields: settling `broken` breaks
     # a ledger invariant (InvariantViolation) every time it is tried.
     with write_transaction(platform.engine) as conn:
@@ -261,7 +266,7 @@ async def test_settling_twice_finds_nothing_the_second_time(platform: Platform) 
     session = await sign_in(platform, B2C_PAYBILL)
     portal = platform.org_portal
     await portal.move_to_working(session, B2C_PAYBILL, amount="1000", form_key=form_key())
-    made = await portal.withdraw(session, B2C_PAYBILL, amount="400", form_key=form_key())
+    made = await withdraw(portal, session, "400")
     now = made.due_at + 60
     with write_transaction(platform.engine) as conn:
         assert withdrawals_store.mark_settled(conn, made.id, bank_reference="STL1", now=now)

@@ -89,6 +89,13 @@ class Balances:
     charges_cents: int
 
 
+@dataclass(frozen=True, slots=True)
+class Withdrawn:
+    withdrawal: WithdrawalRecord
+    # True when the same form had been sent before: this is the first one's withdrawal.
+    replayed: bool = False
+
+
 def account_code(shortcode: str, account: str) -> str:
     spec = _ACCOUNT_SPECS.get(account)
     if spec is None:
@@ -187,7 +194,7 @@ class OrgPortalService:
 
     async def withdraw(
         self, session: PortalSession, shortcode: str, *, amount: str, form_key: str
-    ) -> WithdrawalRecord:
+    ) -> Withdrawn:
         self.own_shortcode(session, shortcode)
         self.require(session, WITHDRAW_ROLES)
         amount_cents = parse_amount(amount)
@@ -209,7 +216,7 @@ class OrgPortalService:
         outcome = await self._writer.submit(job)
         if outcome.withdrawal is None:
             raise FundsRefusal(outcome.refusal or "the withdrawal was refused")
-        return outcome.withdrawal
+        return Withdrawn(outcome.withdrawal, replayed=outcome.replayed)
 
     async def withdrawals(
         self, session: PortalSession, *, settle_on: date | None = None, limit: int = 100

@@ -108,15 +108,18 @@ async def withdraw(
 ) -> Redirect:
     session = await current_session(request)
     try:
-        made = await platform_of(request).org_portal.withdraw(
+        outcome = await platform_of(request).org_portal.withdraw(
             session, shortcode, amount=data.amount, form_key=data.form_key
         )
     except FundsRefusal as refusal:
         return redirect(request, home_url(shortcode), Notice(f"Not withdrawn: {refusal}.", "error"))
-    text = (
+    made = outcome.withdrawal
+    text = f"That form was already sent; withdrawal {made.id} was not made again." if (
+        outcome.replayed
+    ) else (
         f"Withdrawal {made.id} of KES {kes(made.amount_cents)} has left M-PESA; "
         f"{made.bank.bank_name} will be credited on {made.settle_on:%A %d %B %Y}."
-    )
+    )  # fmt: skip
     return redirect(request, f"/ui/org/{shortcode}/withdrawals/{made.id}", Notice(text))
 
 
