@@ -30,6 +30,9 @@ async def test_create_customer_funds_the_wallet_and_lists_it(gateway: Gateway) -
     assert account["balance"] == 2_000
     listed = (await gateway.client.get("/sandbox/v1/customers")).json()["customers"]
     assert NEW in [c["msisdn"] for c in listed]
+    # Half of the Bonga PIN vetting answer is never listed.
+    assert all("national_id" not in c for c in listed)
+    assert "national_id" not in created
     again = await gateway.client.post(
         "/sandbox/v1/customers",
         json={"msisdn": NEW, "name": "X", "pin": "1111", "national_id": "1234567"},
@@ -172,3 +175,27 @@ async def test_customer_bodies_with_huge_numbers_get_daraja_shaped_errors(
         )
         assert reply.status_code == 400, (opening[:20], reply.text)
         assert set(reply.json()) == {"requestId", "errorCode", "errorMessage"}
+
+
+async def test_vetting_locks_after_three_wrong_answers_until_the_sandbox_unlocks(
+    gateway: Gateway,
+) -> None:
+    async def vet(topup: int) -> str:
+        reply = await gateway.client.post(
+            f"{HANDSET}/{JOHN}/bonga/pin",
+            json={"national_id": "12345678", "last_topup": topup, "new_pin": "1357"},
+        )
+        assert reply.status_code == 200, reply.text
+        return str(reply.json()["outcome"])
+
+    assert [await vet(n) for n in (1, 2, 3, 100)] == [
+        "vetting_failed", "vetting_failed", "vetting_locked", "vetting_locked",
+    ]  # fmt: skip
+    listed = (await gateway.client.get("/sandbox/v1/customers")).json()["customers"]
+    assert [c["bonga_vetting_locked"] for c in listed if c["msisdn"] == JOHN] == [True]
+    unlocked = await gateway.client.post(f"/sandbox/v1/customers/{JOHN}/unlock")
+    assert unlocked.status_code == 200, unlocked.text
+    assert unlocked.json()["bonga_vetting_locked"] is False
+    assert await vet(100) == "set"
+    missing = await gateway.client.post("/sandbox/v1/customers/254799999999/unlock")
+    assert missing.status_code == 404

@@ -71,7 +71,10 @@ def _send(
 
 def _with_pin(engine: Engine, msisdn: str = JOHN) -> None:
     request = PinSetRequest(msisdn, "12345678", 10_000, _digest())
-    assert _run(engine, lambda c: set_pin(c, request, now=NOW)) == PinSetOutcome.SET
+    assert (
+        _run(engine, lambda c: set_pin(c, request, lockout_threshold=3, now=NOW))
+        == PinSetOutcome.SET
+    )
 
 
 def _transfer(
@@ -152,11 +155,16 @@ def test_airtime_is_recorded_as_the_numbers_last_topup(
     order = AirtimeOrder(JOHN, JANE, 25_000, pin_ok=True)
     done = _run(engine, lambda c: buy_airtime(c, context, order, receipt="TST0000005", now=NOW))
     assert done.result_code == 0
-    assert _run(engine, lambda c: handset_store.last_topup_cents(c, JANE)) == 25_000
+    # Bought by someone else: not JANE's own last top-up (still her seeded KES 50)...
+    assert _run(engine, lambda c: handset_store.last_topup_cents(c, JANE)) == 5_000
     assert _balance(engine, context, accounts.AIRTIME_SALES.code) == 25_000
     assert _balance(engine, context, f"wallet:{JOHN}") == 10_000_000 - 25_000
     assert _points(engine, context, JOHN) == 25
     assert "You bought Ksh250.00 of airtime for 254708374150" in _texts(engine, JOHN)[0]
+    # ...while airtime JOHN buys for his own line is his.
+    own = AirtimeOrder(JOHN, JOHN, 700, pin_ok=True)
+    _run(engine, lambda c: buy_airtime(c, context, own, receipt="TST0000015", now=NOW))
+    assert _run(engine, lambda c: handset_store.last_topup_cents(c, JOHN)) == 700
 
 
 def test_points_are_earned_once_per_transaction(
@@ -199,7 +207,7 @@ def test_bonga_pin_vetting_needs_the_id_and_the_last_topup(
 ) -> None:
     engine, _ = seeded_engine
     request = PinSetRequest(JOHN, national_id, topup_cents, _digest())
-    assert _run(engine, lambda c: set_pin(c, request, now=NOW)) == outcome
+    assert _run(engine, lambda c: set_pin(c, request, lockout_threshold=3, now=NOW)) == outcome
     profile = _run(engine, lambda c: customer_store.get_profile(c, JOHN))
     assert profile is not None
     assert (profile.bonga_pin_digest == _digest()) == (outcome == PinSetOutcome.SET)
@@ -210,7 +218,10 @@ def test_bonga_pin_postpay_is_told_to_call_200(
 ) -> None:
     engine, _ = seeded_engine
     request = PinSetRequest(PETER, "34567890", 0, _digest())
-    assert _run(engine, lambda c: set_pin(c, request, now=NOW)) == PinSetOutcome.CALL_200
+    assert (
+        _run(engine, lambda c: set_pin(c, request, lockout_threshold=3, now=NOW))
+        == PinSetOutcome.CALL_200
+    )
     assert "calling 200" in _texts(engine, PETER)[0]
 
 
@@ -303,3 +314,39 @@ def test_take_back_returns_at_most_the_points_still_held(
     assert _points(engine, context, JOHN) == 0
     assert _run(engine, take) == 0
     assert _run(engine, verify) == []
+
+
+def _vet(engine: Engine, national_id: str, topup_cents: int) -> PinSetOutcome:
+    request = PinSetRequest(JOHN, national_id, topup_cents, _digest())
+    return _run(engine, lambda c: set_pin(c, request, lockout_threshold=3, now=NOW))
+
+
+def test_airtime_bought_by_someone_else_cannot_plant_the_vetting_answer(
+    seeded_engine: tuple[Engine, SandboxCredentials],
+) -> None:
+    engine, _ = seeded_engine
+    context = _context()
+    # JANE tops JOHN's line up with KES 7, then tries JOHN's ID (which she knows) and 7.
+    order = AirtimeOrder(JANE, JOHN, 700, pin_ok=True)
+    assert _run(engine, lambda c: buy_airtime(c, context, order, receipt="TST0000040", now=NOW))
+    assert _vet(engine, "12345678", 700) == PinSetOutcome.VETTING_FAILED
+    # JOHN's own last top-up (KES 100) is still the answer.
+    assert _vet(engine, "12345678", 10_000) == PinSetOutcome.SET
+
+
+def test_bonga_pin_vetting_locks_after_three_wrong_answers(
+    seeded_engine: tuple[Engine, SandboxCredentials],
+) -> None:
+    engine, _ = seeded_engine
+    # A right answer starts the count again...
+    assert [_vet(engine, "12345678", n) for n in (100, 200)] == [PinSetOutcome.VETTING_FAILED] * 2
+    assert _vet(engine, "12345678", 10_000) == PinSetOutcome.SET
+    # ...three wrong in a row lock *126*5#, after which even the right answer is refused.
+    outcomes = [_vet(engine, "12345678", n) for n in (100, 200, 300)]
+    assert outcomes == [PinSetOutcome.VETTING_FAILED] * 2 + [PinSetOutcome.VETTING_LOCKED]
+    assert _vet(engine, "12345678", 10_000) == PinSetOutcome.VETTING_LOCKED
+    assert "call 100" in _texts(engine, JOHN)[0]
+    profile = _run(engine, lambda c: customer_store.get_profile(c, JOHN))
+    assert profile is not None and profile.bonga_vetting_locked
+    _run(engine, lambda c: customer_store.unlock(c, JOHN, customer_store.BONGA_VETTING))
+    assert _vet(engine, "12345678", 10_000) == PinSetOutcome.SET

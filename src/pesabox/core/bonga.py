@@ -67,7 +67,10 @@ class BongaService:
         digest = await asyncio.to_thread(pin_digest, new_pin)
         request = PinSetRequest(msisdn, national_id, last_topup_cents, digest)
         now = self._menu.clock_now()
-        return await self._writer.submit(lambda conn: set_pin(conn, request, now=now))
+        threshold = self._menu.context.pin_lockout_threshold
+        return await self._writer.submit(
+            lambda conn: set_pin(conn, request, lockout_threshold=threshold, now=now)
+        )
 
     async def transfer(
         self, msisdn: str, *, recipient: str, points: int, pin: str, key: str | None

@@ -139,6 +139,19 @@ class CustomerMenuService:
             return None
         return await asyncio.to_thread(self._read, lambda c: customer_store.get_profile(c, msisdn))
 
+    async def unlock(self, msisdn: str) -> CustomerProfile | None:
+        """Clear the M-PESA PIN and *126*5# vetting lockouts, as customer care would; None
+        for a number that is no customer."""
+        if not MSISDN.fullmatch(msisdn):
+            return None
+
+        def job(conn: Connection) -> CustomerProfile | None:
+            for lockout in (customer_store.MPESA_PIN, customer_store.BONGA_VETTING):
+                customer_store.unlock(conn, msisdn, lockout)
+            return customer_store.get_profile(conn, msisdn)
+
+        return await self._writer.submit(job)
+
     # --- Send Money, Buy Airtime ------------------------------------------------------
 
     async def send_money(

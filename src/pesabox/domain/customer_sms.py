@@ -99,6 +99,13 @@ def vetting_failed() -> str:
     return "The details you entered are incorrect. Your Bonga PIN has not been changed."
 
 
+def vetting_locked() -> str:
+    return (
+        "Dear customer, the Bonga PIN cannot be set after too many incorrect details. "
+        "Please call 100 for assistance."
+    )
+
+
 def call_200() -> str:
     return "Dear customer, postpay lines set or change the Bonga PIN by calling 200."
 

@@ -1,12 +1,13 @@
 """Customers as the handset's menus see them: the profile Bonga vetting reads, the Bonga
-PIN's digest and lockout, and the list of test customers."""
+PIN's digest, the three lockouts (Bonga PIN, *126*5# vetting, M-PESA PIN), and the list of
+test customers."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Column, Connection, insert, select, update
 
 from pesabox.storage.tables import customers
 
@@ -21,6 +22,8 @@ class CustomerProfile:
     bonga_pin_digest: str | None
     bonga_pin_failures: int
     bonga_pin_locked: bool
+    bonga_vetting_locked: bool
+    pin_locked: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +44,8 @@ _PROFILE_COLUMNS = (
     customers.c.bonga_pin_digest,
     customers.c.bonga_pin_failures,
     customers.c.bonga_pin_locked,
+    customers.c.bonga_vetting_locked,
+    customers.c.pin_locked,
 )
 
 
@@ -54,6 +59,8 @@ def _profile(row: Any) -> CustomerProfile:
         bonga_pin_digest=row.bonga_pin_digest,
         bonga_pin_failures=int(row.bonga_pin_failures),
         bonga_pin_locked=bool(row.bonga_pin_locked),
+        bonga_vetting_locked=bool(row.bonga_vetting_locked),
+        pin_locked=bool(row.pin_locked),
     )
 
 
@@ -102,28 +109,58 @@ def set_bonga_pin(conn: Connection, msisdn: str, *, digest: str) -> None:
     )
 
 
-def record_pin_failure(conn: Connection, msisdn: str, *, lockout_threshold: int) -> int:
-    """Count one wrong Bonga PIN, locking the PIN at the threshold; the failures so far."""
+@dataclass(frozen=True, slots=True)
+class Lockout:
+    """A count of wrong answers in a row and the lock it sets at a threshold."""
+
+    failures: Column[int]
+    locked: Column[bool]
+
+
+BONGA_PIN = Lockout(customers.c.bonga_pin_failures, customers.c.bonga_pin_locked)
+BONGA_VETTING = Lockout(customers.c.bonga_vetting_failures, customers.c.bonga_vetting_locked)
+MPESA_PIN = Lockout(customers.c.pin_failures, customers.c.pin_locked)
+
+
+def record_failure(
+    conn: Connection, msisdn: str, lockout: Lockout, *, lockout_threshold: int
+) -> int:
+    """Count one wrong answer, locking at the threshold; the failures in a row so far."""
     conn.execute(
         update(customers)
         .where(customers.c.msisdn == msisdn)
-        .values(bonga_pin_failures=customers.c.bonga_pin_failures + 1)
+        .values({lockout.failures: lockout.failures + 1})
     )
     failures = int(
-        conn.execute(
-            select(customers.c.bonga_pin_failures).where(customers.c.msisdn == msisdn)
-        ).scalar_one()
+        conn.execute(select(lockout.failures).where(customers.c.msisdn == msisdn)).scalar_one()
     )
     if failures >= lockout_threshold:
         conn.execute(
-            update(customers).where(customers.c.msisdn == msisdn).values(bonga_pin_locked=True)
+            update(customers).where(customers.c.msisdn == msisdn).values({lockout.locked: True})
         )
     return failures
 
 
-def clear_pin_failures(conn: Connection, msisdn: str) -> None:
+def clear_failures(conn: Connection, msisdn: str, lockout: Lockout) -> None:
+    """A right answer: the count starts again (a lock stays until it is reset)."""
     conn.execute(
         update(customers)
-        .where(customers.c.msisdn == msisdn, customers.c.bonga_pin_failures > 0)
-        .values(bonga_pin_failures=0)
+        .where(customers.c.msisdn == msisdn, lockout.failures > 0)
+        .values({lockout.failures: 0})
     )
+
+
+def is_locked(conn: Connection, msisdn: str, lockout: Lockout) -> bool:
+    row = conn.execute(select(lockout.locked).where(customers.c.msisdn == msisdn)).first()
+    return bool(row[0]) if row is not None else False
+
+
+def unlock(conn: Connection, msisdn: str, lockout: Lockout) -> bool:
+    """Clear the count and the lock (the sandbox's stand-in for customer care); False for
+    an unknown customer."""
+    done = conn.execute(
+        update(customers)
+        .where(customers.c.msisdn == msisdn)
+        .values({lockout.failures: 0, lockout.locked: False})
+    )
+    return done.rowcount == 1

@@ -96,10 +96,16 @@ def add_topup(
 
 
 def last_topup_cents(conn: Connection, msisdn: str) -> int | None:
+    """The line's last *direct* top-up (§2.9): airtime its own customer bought for it.
+
+    Airtime bought for the line by someone else does not count, or anyone could plant the
+    answer Bonga PIN vetting asks for by sending the line a few shillings of airtime.
+    """
     row = conn.execute(
         select(airtime_topups.c.amount_cents)
-        .where(airtime_topups.c.msisdn == msisdn)
-        # The newest row, not the latest time: the sandbox clock can be moved back.
+        .where(airtime_topups.c.msisdn == msisdn, airtime_topups.c.paid_by == msisdn)
+        # The newest row by insertion: two top-ups at the same clock reading (the sandbox
+        # clock only moves forward, but may stand still) are told apart by their order.
         .order_by(airtime_topups.c.id.desc())
         .limit(1)
     ).first()

@@ -73,6 +73,11 @@ customers = Table(
     Column("bonga_pin_digest", String(128), nullable=True),
     Column("bonga_pin_failures", Integer, nullable=False, server_default=text("0")),
     Column("bonga_pin_locked", Boolean, nullable=False, server_default=false()),
+    # Migration 0010: wrong *126*5# vetting answers, and wrong M-PESA PINs, each with a lock.
+    Column("bonga_vetting_failures", Integer, nullable=False, server_default=text("0")),
+    Column("bonga_vetting_locked", Boolean, nullable=False, server_default=false()),
+    Column("pin_failures", Integer, nullable=False, server_default=text("0")),
+    Column("pin_locked", Boolean, nullable=False, server_default=false()),
 )
 
 organisations = Table(

@@ -316,6 +316,9 @@ _PIN_NOTICES = {
         "The ID number or last top-up amount is wrong. Your Bonga PIN has not changed.", "error"
     ),
     "call_200": Notice("Postpay lines set the Bonga PIN by calling 200.", "error"),
+    "vetting_locked": Notice(
+        "Too many wrong answers: the Bonga PIN cannot be set here. Call 100.", "error"
+    ),
     "unknown_customer": Notice("This line is not registered.", "error"),
 }
 

@@ -54,6 +54,15 @@ async def create_customer(request: AnyRequest) -> dict[str, Any]:
     return customer_out(created)
 
 
+@post("/customers/{msisdn:str}/unlock", status_code=200)
+async def unlock_customer(request: AnyRequest, msisdn: FromPath[str]) -> dict[str, Any]:
+    """Clear the customer's M-PESA PIN and Bonga vetting lockouts (sandbox customer care)."""
+    unlocked = await platform_of(request).customer_menu.unlock(msisdn)
+    if unlocked is None:
+        raise _no_such("customer")
+    return customer_out(unlocked)
+
+
 @post("/handsets/{msisdn:str}/send-money", status_code=200)
 async def send_money(request: AnyRequest, msisdn: FromPath[str]) -> dict[str, Any]:
     check_msisdn(msisdn)
@@ -149,6 +158,7 @@ handset_menu_router = Router(
     route_handlers=[
         list_customers,
         create_customer,
+        unlock_customer,
         send_money,
         buy_airtime,
         my_account,

@@ -86,14 +86,17 @@ def pin_text(value: Any, field: str) -> str:
 
 
 def customer_out(profile: CustomerProfile) -> dict[str, Any]:
+    # No national ID: it is half of the Bonga PIN vetting answer, and anyone holding the
+    # sandbox's credentials can list customers. The customer's own phone page hints it.
     return {
         "msisdn": profile.msisdn,
         "name": profile.name,
         "status": profile.status,
-        "national_id": profile.national_id,
         "line_type": profile.line_type,
         "bonga_pin_set": profile.bonga_pin_digest is not None,
         "bonga_pin_locked": profile.bonga_pin_locked,
+        "bonga_vetting_locked": profile.bonga_vetting_locked,
+        "pin_locked": profile.pin_locked,
     }
 
 

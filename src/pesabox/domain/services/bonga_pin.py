@@ -23,6 +23,8 @@ from pesabox.storage.types import Connection
 class PinSetOutcome(StrEnum):
     SET = "set"
     VETTING_FAILED = "vetting_failed"
+    # Too many wrong vetting answers in a row: *126*5# refuses until the sandbox resets it.
+    VETTING_LOCKED = "vetting_locked"
     CALL_200 = "call_200"
     UNKNOWN_CUSTOMER = "unknown_customer"
 
@@ -35,25 +37,43 @@ class PinSetRequest:
     new_pin_digest: str
 
 
-def set_pin(conn: Connection, request: PinSetRequest, *, now: float) -> PinSetOutcome:
+def set_pin(
+    conn: Connection, request: PinSetRequest, *, lockout_threshold: int, now: float
+) -> PinSetOutcome:
+    """Vet the customer and set the PIN; wrong answers are counted like wrong PINs, so the
+    ID number and top-up amount cannot be guessed without limit."""
     profile = customer_store.get_profile(conn, request.msisdn)
     if profile is None or profile.status != "active":
         return PinSetOutcome.UNKNOWN_CUSTOMER
     if profile.line_type == LineType.POSTPAY:
         tell(conn, request.msisdn, customer_sms.call_200(), sender=customer_sms.BONGA, now=now)
         return PinSetOutcome.CALL_200
+    if profile.bonga_vetting_locked:
+        return _vetting_locked(conn, request.msisdn, now=now)
     if not vetting_passes(
         national_id_given=request.national_id,
         national_id_on_file=profile.national_id,
         topup_given_cents=request.last_topup_cents,
         last_topup_cents=handset_store.last_topup_cents(conn, request.msisdn),
     ):
+        failures = customer_store.record_failure(
+            conn, request.msisdn, customer_store.BONGA_VETTING,
+            lockout_threshold=lockout_threshold,
+        )  # fmt: skip
+        if failures >= lockout_threshold:
+            return _vetting_locked(conn, request.msisdn, now=now)
         tell(conn, request.msisdn, customer_sms.vetting_failed(), sender=customer_sms.BONGA,
              now=now)  # fmt: skip
         return PinSetOutcome.VETTING_FAILED
+    customer_store.clear_failures(conn, request.msisdn, customer_store.BONGA_VETTING)
     customer_store.set_bonga_pin(conn, request.msisdn, digest=request.new_pin_digest)
     tell(conn, request.msisdn, customer_sms.pin_set(), sender=customer_sms.BONGA, now=now)
     return PinSetOutcome.SET
+
+
+def _vetting_locked(conn: Connection, msisdn: str, *, now: float) -> PinSetOutcome:
+    tell(conn, msisdn, customer_sms.vetting_locked(), sender=customer_sms.BONGA, now=now)
+    return PinSetOutcome.VETTING_LOCKED
 
 
 class PinCheck(StrEnum):
@@ -82,10 +102,10 @@ def check_pin(
         tell(conn, msisdn, customer_sms.pin_locked(), sender=customer_sms.BONGA, now=now)
         return PinCheck.LOCKED
     if typed.matched and typed.checked_digest == profile.bonga_pin_digest:
-        customer_store.clear_pin_failures(conn, msisdn)
+        customer_store.clear_failures(conn, msisdn, customer_store.BONGA_PIN)
         return PinCheck.OK
-    failures = customer_store.record_pin_failure(
-        conn, msisdn, lockout_threshold=context.pin_lockout_threshold
+    failures = customer_store.record_failure(
+        conn, msisdn, customer_store.BONGA_PIN, lockout_threshold=context.pin_lockout_threshold
     )
     attempts_left = context.pin_lockout_threshold - failures
     if attempts_left <= 0:
