@@ -59,6 +59,7 @@ class RequestLog:
         self._app_by_credential: dict[str, AppLabel] = {}
         self._app_names: dict[int, str] = {}
         self.dropped = 0
+        self._dropped_reported = 0
 
     # --- the request path ------------------------------------------------------------------
 
@@ -110,6 +111,12 @@ class RequestLog:
             except Exception:
                 # The batch is lost; recording is for people looking, never worth a retry storm.
                 log.exception("writing the inspector's request log failed")
+            if self.dropped > self._dropped_reported:
+                log.warning(
+                    "the inspector's buffer was full: %d requests went unrecorded",
+                    self.dropped - self._dropped_reported,
+                )
+                self._dropped_reported = self.dropped
 
     # --- in the flush's thread -------------------------------------------------------------
 
