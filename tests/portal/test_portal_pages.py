@@ -288,6 +288,10 @@ async def test_bad_input_is_refused_never_a_server_error(client: Any) -> None:
         "/ui/org/%00",
     ):
         assert (await client.get(url, follow_redirects=False)).status_code == 404, url
+    for url in (f"/ui/org/{B2C_PAYBILL}/settlements?page=0",
+                f"/ui/org/{B2C_PAYBILL}/settlements?page=x"):  # fmt: skip
+        assert (await client.get(url, follow_redirects=False)).status_code == 400, url
+    assert (await client.get(f"/ui/org/{B2C_PAYBILL}/settlements?page=3")).status_code == 200
     odd = await client.get(
         f"/ui/org/{B2C_PAYBILL}/statement?account=working&receipt=%00&from=yesterday&type=x"
     )

@@ -11,6 +11,7 @@ import time
 import pytest
 
 from pesabox.clock import eat_datetime
+from pesabox.core import org_portal
 from pesabox.core.org_portal import OrgPortalService, PortalForbidden, PortalNotFound
 from pesabox.core.platform import Platform
 from pesabox.domain import accounts
@@ -278,3 +279,29 @@ async def test_settling_twice_finds_nothing_the_second_time(platform: Platform) 
     with write_transaction(platform.engine) as conn:
         assert org_funds.settle(conn, platform.ledger, made.id, now=now) is False
     assert balance(platform, accounts.FLOAT.code) == float_before
+
+
+async def test_the_settlement_report_lists_every_withdrawal_of_the_days_it_totals(
+    platform: Platform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(org_portal, "REPORT_DAYS_PER_PAGE", 2)
+    session = await sign_in(platform, B2C_PAYBILL)
+    portal = platform.org_portal
+    await portal.move_to_working(session, B2C_PAYBILL, amount="1000", form_key=form_key())
+    made = []
+    for week in range(3):
+        # A week apart: the same weekday, so three different settlement days.
+        platform.clock.offset_s = week * 7 * 86_400.0
+        made += [await withdraw(portal, session, str(n)) for n in (10, 20)]
+    first = await portal.settlement_report(session, page=1)
+    second = await portal.settlement_report(session, page=2)
+    assert first.has_older and not second.has_older
+    days = first.days + second.days
+    assert [d.settle_on for d in days] == sorted({w.settle_on for w in made}, reverse=True)
+    for report in (first, second):
+        for day in report.days:
+            listed = report.withdrawals[day.settle_on]
+            assert len(listed) == day.count == 2
+            assert sum(w.amount_cents for w in listed) == day.total_cents
+    shown = {w.id for r in (first, second) for rows in r.withdrawals.values() for w in rows}
+    assert shown == {w.id for w in made}

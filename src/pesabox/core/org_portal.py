@@ -61,6 +61,8 @@ from pesabox.storage.withdrawals_store import SettlementDay, WithdrawalRecord
 from pesabox.storage.writer import LedgerWriter
 
 T = TypeVar("T")
+# The settlement report pages through settlement days, this many at a time.
+REPORT_DAYS_PER_PAGE = 14
 # A withdrawal's id is its M-Pesa receipt: ten upper-case letters and digits.
 _RECEIPT = re.compile(r"[A-Z0-9]{10}")
 
@@ -94,6 +96,16 @@ class Withdrawn:
     withdrawal: WithdrawalRecord
     # True when the same form had been sent before: this is the first one's withdrawal.
     replayed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SettlementReport:
+    page: int
+    days: list[SettlementDay]
+    # Each day's withdrawals, newest first: all of them up to LIST_LIMIT_MAX (a day with
+    # more says how many its list leaves out).
+    withdrawals: dict[date, list[WithdrawalRecord]]
+    has_older: bool
 
 
 def account_code(shortcode: str, account: str) -> str:
@@ -244,6 +256,32 @@ class OrgPortalService:
         return await self._read(
             lambda conn: withdrawals_store.settlement_days(conn, shortcodes=session.shortcodes)
         )
+
+    async def settlement_report(self, session: PortalSession, *, page: int) -> SettlementReport:
+        """One page of the report: `REPORT_DAYS_PER_PAGE` settlement days, newest first, each
+        with its totals and its withdrawals, so the lists cover exactly the days totalled."""
+        page = max(page, 1)
+
+        def query(conn: Connection) -> SettlementReport:
+            found = withdrawals_store.settlement_days(
+                conn,
+                shortcodes=session.shortcodes,
+                limit=REPORT_DAYS_PER_PAGE + 1,
+                offset=(page - 1) * REPORT_DAYS_PER_PAGE,
+            )
+            days = found[:REPORT_DAYS_PER_PAGE]
+            listed = {
+                day.settle_on: withdrawals_store.list_withdrawals(
+                    conn,
+                    shortcodes=session.shortcodes,
+                    settle_on=day.settle_on,
+                    limit=withdrawals_store.LIST_LIMIT_MAX,
+                )
+                for day in days
+            }
+            return SettlementReport(page, days, listed, has_older=len(found) > len(days))
+
+        return await self._read(query)
 
     async def bank_details(self, session: PortalSession) -> BankDetails | None:
         return await self._read(

@@ -140,9 +140,10 @@ class SettlementDay:
 
 
 def settlement_days(
-    conn: Connection, *, shortcodes: Iterable[str], limit: int = 60
+    conn: Connection, *, shortcodes: Iterable[str], limit: int = 60, offset: int = 0
 ) -> list[SettlementDay]:
-    """Per settlement day: how many withdrawals, their total, how many are settled."""
+    """Per settlement day, newest first (`limit` days after skipping `offset`): how many
+    withdrawals, their total, how many are settled."""
     settled = func.sum(case((withdrawals.c.status == str(WithdrawalStatus.SETTLED), 1), else_=0))
     query = (
         select(
@@ -155,6 +156,7 @@ def settlement_days(
         .group_by(withdrawals.c.settle_on)
         .order_by(withdrawals.c.settle_on.desc())
         .limit(limit)
+        .offset(max(offset, 0))
     )
     return [
         SettlementDay(date.fromisoformat(row.settle_on), int(row.n), int(row.total),

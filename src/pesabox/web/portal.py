@@ -11,7 +11,6 @@ something that does not exist.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from typing import Annotated, Any
 
 from litestar import Response, Router, get, post
@@ -45,8 +44,6 @@ from pesabox.web.templating import kes
 
 STATEMENT_PAGE_ROWS = 200
 RECENT_WITHDRAWALS = 10
-# The settlement report lists the newest withdrawals of each day it shows, up to this many.
-REPORT_WITHDRAWALS = 500
 CSV_ROWS_MAX = 10_000
 
 
@@ -169,19 +166,21 @@ async def withdrawals_events(request: AnyRequest, shortcode: FromPath[str]) -> S
 
 
 @get("/{shortcode:str}/settlements", include_in_schema=False)
-async def settlements(request: AnyRequest, shortcode: FromPath[str]) -> Template:
+async def settlements(
+    request: AnyRequest,
+    shortcode: FromPath[str],
+    page_number: Annotated[int, QueryParameter(name="page", ge=1, le=10_000)] = 1,
+) -> Template:
     session = await current_session(request)
     portal = platform_of(request).org_portal
     portal.own_shortcode(session, shortcode)
-    days = await portal.settlement_days(session)
-    by_day: dict[date, list[Any]] = {}
-    for row in await portal.withdrawals(session, limit=REPORT_WITHDRAWALS):
-        by_day.setdefault(row.settle_on, []).append(row)
+    report = await portal.settlement_report(session, page=page_number)
     return page(
         request,
         "portal/settlements.html",
-        days=days,
-        by_day=by_day,
+        report=report,
+        days=report.days,
+        by_day=report.withdrawals,
         **signed_in_context(session, shortcode, "settlements"),
     )
 
