@@ -148,3 +148,31 @@ async def test_recording_off_logs_nothing(silent_gateway: Gateway) -> None:
     assert reply.status_code == 200
 
     assert await silent_gateway.logged() == []
+
+
+async def test_recording_a_litestar_post_masks_the_pin_and_keeps_the_answer(
+    gateway: Gateway,
+) -> None:
+    url = "/sandbox/v1/handsets/254722000000/prompts/ws_CO_unknown/accept"
+    reply = await gateway.client.post(url, json={"pin": "9876"})
+    assert reply.status_code == 404
+
+    row = (await gateway.logged())[-1]
+
+    assert (row["method"], row["path"], row["status_code"]) == ("POST", url, 404)
+    assert "9876" not in row["request_body"] and MASK in row["request_body"]
+    assert row["response_body"] == reply.text
+    assert row["result_code"] == reply.json()["errorCode"]
+    assert row["msisdn"] == "254722000000"
+
+
+async def test_recording_cuts_a_large_litestar_body_to_its_excerpt(gateway: Gateway) -> None:
+    body = {"name": "n" * 20_000, "msisdn": "254722000000", "action": "cancel"}
+    reply = await gateway.client.post("/sandbox/v1/scenarios", json=body)
+    assert reply.status_code < 500
+
+    row = (await gateway.logged())[-1]
+
+    assert row["path"] == "/sandbox/v1/scenarios"
+    assert row["request_body"].endswith(TRUNCATED_MARK)
+    assert len(row["request_body"].encode()) <= EXCERPT_BYTES_MAX + len(TRUNCATED_MARK.encode())
