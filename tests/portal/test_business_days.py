@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 
 import pytest
 
+from pesabox.domain import business_days
 from pesabox.domain.business_days import easter_sunday, holidays, is_business_day, next_business_day
 
 
@@ -76,3 +78,16 @@ def test_a_sunday_christmas_moves_past_boxing_day() -> None:
 def test_jamhuri_day_friday_settles_monday() -> None:
     # 2025-12-11 is a Thursday; Friday 12 is Jamhuri Day.
     assert next_business_day(date(2025, 12, 11)) == date(2025, 12, 15)
+
+
+def test_a_year_after_the_idd_table_is_warned_about_once(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(business_days, "_WARNED_YEARS", set())
+    year = business_days.LAST_YEAR + 1
+    with caplog.at_level(logging.WARNING, logger="pesabox.domain.business_days"):
+        business_days.holidays(year)
+        business_days.next_business_day(date(year, 6, 1))
+        business_days.holidays(business_days.LAST_YEAR)
+    warnings = [r for r in caplog.records if "Idd-ul-Fitr" in r.getMessage()]
+    assert len(warnings) == 1 and str(year) in warnings[0].getMessage()

@@ -10,12 +10,18 @@ A holiday that falls on a Sunday is also kept on the next day that is not a holi
 
 Idd-ul-Fitr follows the sighting of the moon and is gazetted each year, so it cannot be
 computed; `EID_AL_FITR` lists its dates for the years pesabox covers (docs/concepts/
-settlement.md). Holidays the government declares at short notice are not known here.
+settlement.md). For a year outside the table Idd-ul-Fitr is unknown: the calendar logs a
+warning, once per year asked about, instead of silently treating the day as a business day.
+Holidays the government declares at short notice (Idd-ul-Azha has been, in some years) are
+not known here.
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import date, timedelta
+
+logger = logging.getLogger(__name__)
 
 # Idd-ul-Fitr as observed in Kenya: gazetted dates for past years, the expected dates after.
 EID_AL_FITR: dict[int, date] = {
@@ -29,6 +35,8 @@ EID_AL_FITR: dict[int, date] = {
 }
 FIRST_YEAR = min(EID_AL_FITR)
 LAST_YEAR = max(EID_AL_FITR)
+# Years already warned about, so a sweep that asks every few seconds logs it once.
+_WARNED_YEARS: set[int] = set()
 
 # (month, day, name) of the holidays with a fixed date.
 _FIXED = (
@@ -69,6 +77,15 @@ def holidays(year: int) -> dict[date, str]:
     eid = EID_AL_FITR.get(year)
     if eid is not None:
         named[eid] = "Idd-ul-Fitr"
+    elif year not in _WARNED_YEARS:
+        _WARNED_YEARS.add(year)
+        logger.warning(
+            "Idd-ul-Fitr %d is not in business_days.EID_AL_FITR (%d to %d): it is treated as "
+            "a business day; add the gazetted date to the table",
+            year,
+            FIRST_YEAR,
+            LAST_YEAR,
+        )
     observed = dict(named)
     for day in sorted(named):
         if day.weekday() != _SUNDAY:
