@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -16,10 +17,13 @@ from sqlalchemy import Engine
 from pesabox.api.app import create_app
 from pesabox.clock import FixedClock
 from pesabox.core.platform import Platform
+from pesabox.domain.operators import OperatorKind, OperatorRole
 from pesabox.sandbox import fixtures
 from pesabox.sandbox.seed import SandboxCredentials
 from pesabox.security.web_sessions import SESSION_COOKIE, PortalSessions
 from pesabox.settings import Settings
+from pesabox.storage import operators_store
+from pesabox.storage.db import write_transaction
 
 B2C_PAYBILL = "600996"
 OTHER = "600000"
@@ -85,8 +89,20 @@ async def test_sign_in_sets_a_locked_down_session_cookie(client: Any) -> None:
     assert "Safaricom Daraja 996" in home.text and "Stanbic Bank" in home.text
 
 
-def test_the_session_cookie_is_secure_by_default() -> None:
-    assert Settings().web_cookie_secure is True
+async def test_the_session_cookie_is_secure_by_default(
+    database_url: str, seeded_engine: tuple[Engine, SandboxCredentials]
+) -> None:
+    """With the default settings the Set-Cookie header itself carries every flag."""
+    settings = Settings(database_url=database_url)
+    app = create_app(settings, platform=Platform(settings, engine=seeded_engine[0]))
+    async with AsyncTestClient(app=app, base_url="https://testserver.local") as secure_client:  # type: ignore[type-var]
+        reply = await sign_in(secure_client, B2C_PAYBILL)
+    assert reply.status_code == 303
+    cookie = next(c for c in reply.headers.get_list("set-cookie") if c.startswith(SESSION_COOKIE))
+    flags = {part.strip().split("=")[0].lower(): part.strip() for part in cookie.split(";")[1:]}
+    assert "secure" in flags and "httponly" in flags
+    assert flags["samesite"].lower() == "samesite=lax"
+    assert flags["path"] == "Path=/ui/org"
 
 
 async def test_a_wrong_password_signs_nobody_in(client: Any) -> None:
@@ -336,3 +352,35 @@ async def test_a_resent_withdraw_form_says_so(client: Any) -> None:
     assert again.headers["location"] == first.headers["location"]
     shown = (await client.get(again.headers["location"])).text
     assert "already sent" in shown and "has left M-PESA" not in shown
+
+
+async def test_a_business_operator_cannot_withdraw_or_administer(
+    client: Any, seeded_engine: tuple[Engine, SandboxCredentials]
+) -> None:
+    """Roles are checked on the server, whatever the form: a Business Operator (no Business
+    Manager or Business Administrator role) posting the forms by hand is refused."""
+    with write_transaction(seeded_engine[0]) as conn:
+        operators_store.add_operator(
+            conn, shortcode=B2C_PAYBILL, username="teller", kind=OperatorKind.WEB,
+            roles=[OperatorRole.BUSINESS_OPERATOR], password="Clerk#2026pw", now=time.time(),
+        )  # fmt: skip
+    page = await client.get("/ui/org/login")
+    signed = await client.post(
+        "/ui/org/login",
+        data={"_csrf_token": csrf_of(page.text), "shortcode": B2C_PAYBILL,
+              "username": "teller", "password": "Clerk#2026pw"},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert signed.headers["location"] == f"/ui/org/{B2C_PAYBILL}"
+    home = f"/ui/org/{B2C_PAYBILL}"
+    for action, fields in (
+        ("withdraw", {"amount": "100", "form_key": "k" * 24}),
+        ("move", {"amount": "100", "form_key": "m" * 24}),
+        ("operators/unlock", {"operator": f"{B2C_PAYBILL}/{fixtures.WEB_OPERATOR_NAME}"}),
+        (f"c2b/{B2C_PAYBILL}/validation", {"switch": "on"}),
+        ("operators/password", {"operator": f"{B2C_PAYBILL}/teller", "password": "Clerk#2027pw"}),
+    ):
+        reply = await post_form(client, home, f"{home}/{action}", **fields)
+        assert reply.status_code == 403, (action, reply.status_code)
+        assert "Not allowed" in reply.text
+    assert "No withdrawals" in (await client.get(f"{home}/settlements")).text
