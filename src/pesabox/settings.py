@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     bonga_points_per_100_kes: int = 10
     # Wrong Bonga PINs in a row that lock it until it is set again at *126*5#.
     bonga_pin_lockout_threshold: int = 3
+    # Wrong M-PESA PINs in a row that lock the customer's PIN (payments fail until unlocked).
+    mpesa_pin_lockout_threshold: int = 3
 
     # "https://shop.example=>http://127.0.0.1:5000" rules, separated by commas.
     callback_rewrite: str = ""

@@ -199,3 +199,60 @@ async def test_vetting_locks_after_three_wrong_answers_until_the_sandbox_unlocks
     assert await vet(100) == "set"
     missing = await gateway.client.post("/sandbox/v1/customers/254799999999/unlock")
     assert missing.status_code == 404
+
+
+async def test_three_wrong_mpesa_pins_lock_payments_until_the_sandbox_unlocks(
+    gateway: Gateway,
+) -> None:
+    async def send(pin: str) -> int:
+        reply = await gateway.client.post(
+            f"{HANDSET}/{JOHN}/send-money", json={"recipient": JANE, "amount": 10, "pin": pin}
+        )
+        assert reply.status_code == 200, reply.text
+        return int(reply.json()["result_code"])
+
+    async def paybill(pin: str) -> int:
+        reply = await gateway.client.post(
+            f"{HANDSET}/{JOHN}/paybill",
+            json={"business_number": "600000", "account_number": "A", "amount": 10, "pin": pin},
+        )
+        return int(reply.json()["ResultCode"])
+
+    # A right PIN resets the count: two wrong, one right, two wrong do not lock.
+    assert [await send(p) for p in ("9999", "9999", "1234", "9999", "9999")] == [
+        2001, 2001, 0, 2001, 2001,
+    ]  # fmt: skip
+    assert await send("9999") == 2001  # the third in a row locks the PIN
+    assert await send("1234") == 2001  # even the right PIN, while locked
+    assert await paybill("1234") != 0
+    inbox = (await gateway.client.get(f"{HANDSET}/{JOHN}")).json()["messages"]
+    assert any("Your M-PESA PIN has been locked" in m["body"] for m in inbox[:3])
+    listed = (await gateway.client.get("/sandbox/v1/customers")).json()["customers"]
+    assert [c["pin_locked"] for c in listed if c["msisdn"] == JOHN] == [True]
+    assert (await gateway.client.post(f"/sandbox/v1/customers/{JOHN}/unlock")).status_code == 200
+    assert await send("1234") == 0
+    assert await paybill("1234") == 0
+
+
+async def test_a_locked_mpesa_pin_answers_an_stk_prompt_with_2001(
+    gateway: Gateway, receiver: CallbackReceiver
+) -> None:
+    phone = "254711000002"  # never answers on its own: the prompt waits for the test
+
+    async def answer(pin: str) -> int:
+        pushed = await gateway.client.post(
+            "/mpesa/stkpush/v1/processrequest",
+            json=stk_body(phone=phone, amount=20, callback_url=receiver.url),
+            headers=gateway.bearer,
+        )
+        checkout_id = pushed.json()["CheckoutRequestID"]
+        reply = await gateway.client.post(
+            f"{HANDSET}/{phone}/prompts/{checkout_id}/accept", json={"pin": pin}
+        )
+        code = int(reply.json()["ResultCode"])
+        assert (await receiver.wait_for_stk(checkout_id))["ResultCode"] == code
+        return code
+
+    assert [await answer(p) for p in ("9999", "9999", "9999", "1234")] == [2001] * 4
+    await gateway.client.post(f"/sandbox/v1/customers/{phone}/unlock")
+    assert await answer("1234") == 0

@@ -4,30 +4,22 @@
 from __future__ import annotations
 
 import asyncio
-import secrets
-from functools import lru_cache
 
 from pesabox.core.customer_menu import CustomerMenuService, bad_input, check_msisdn
+from pesabox.core.pin_check import PinCheck
 from pesabox.domain.bonga import is_valid_pin
 from pesabox.domain.data_bundles import CATALOGUE, DataBundle, find_bundle
 from pesabox.domain.services.bonga_earning import points_balance
-from pesabox.domain.services.bonga_pin import PinSetOutcome, PinSetRequest, TypedPin, set_pin
+from pesabox.domain.services.bonga_pin import PinSetOutcome, PinSetRequest, set_pin
 from pesabox.domain.services.bonga_transfer import PointsTransferOrder, transfer_points
 from pesabox.domain.services.data_bundle_purchase import BundleOrder, buy_bundle
 from pesabox.errors import SandboxError
-from pesabox.security.credentials import pin_digest, pin_matches
-from pesabox.storage import customer_store
+from pesabox.security.credentials import pin_digest
 from pesabox.storage.db import read_transaction
 from pesabox.storage.handset_store import HandsetTransaction
 from pesabox.storage.ledger_store import LedgerStore
 from pesabox.storage.types import Engine
 from pesabox.storage.writer import LedgerWriter
-
-
-@lru_cache(maxsize=1)
-def _no_pin_digest() -> str:
-    # Compared against when no PIN is set, so a missing PIN costs what a wrong one does.
-    return pin_digest(secrets.token_hex(8))
 
 
 class BongaService:
@@ -38,7 +30,9 @@ class BongaService:
         writer: LedgerWriter,
         ledger: LedgerStore,
         menu: CustomerMenuService,
+        pins: PinCheck,
     ) -> None:
+        self._pins = pins
         self._engine = engine
         self._writer = writer
         self._ledger = ledger
@@ -78,7 +72,9 @@ class BongaService:
         check_msisdn(recipient, "recipient")
         if points <= 0:
             raise bad_input("points", "a positive whole number")
-        order = PointsTransferOrder(msisdn, recipient, points, await self._typed(msisdn, pin), key)
+        order = PointsTransferOrder(
+            msisdn, recipient, points, await self._pins.bonga(msisdn, pin), key
+        )
         context = self._menu.context
         return await self._menu.submit_with_receipt(
             lambda conn, receipt, now: transfer_points(
@@ -92,20 +88,8 @@ class BongaService:
         bundle = find_bundle(bundle_code)
         if bundle is None:
             raise SandboxError("no such data bundle", error_code="404.001.01", http_status=404)
-        order = BundleOrder(msisdn, bundle, await self._typed(msisdn, pin), key)
+        order = BundleOrder(msisdn, bundle, await self._pins.bonga(msisdn, pin), key)
         context = self._menu.context
         return await self._menu.submit_with_receipt(
             lambda conn, receipt, now: buy_bundle(conn, context, order, receipt=receipt, now=now)
         )
-
-    async def _typed(self, msisdn: str, pin: str) -> TypedPin:
-        """Compare the typed PIN with the digest on file, off the writer's thread."""
-
-        def check() -> TypedPin:
-            with read_transaction(self._engine) as conn:
-                profile = customer_store.get_profile(conn, msisdn)
-            digest = profile.bonga_pin_digest if profile else None
-            matched = pin_matches(pin, digest or _no_pin_digest()) and digest is not None
-            return TypedPin(matched, digest)
-
-        return await asyncio.to_thread(check)

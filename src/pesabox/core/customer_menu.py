@@ -12,6 +12,7 @@ from typing import TypeVar
 from sqlalchemy.exc import IntegrityError
 
 from pesabox.clock import Clock, eat_datetime
+from pesabox.core.pin_check import PinCheck, PinVerdict
 from pesabox.domain import accounts
 from pesabox.domain.bonga import LineType, is_valid_pin
 from pesabox.domain.ledger import Purpose, TransferRequest
@@ -22,7 +23,7 @@ from pesabox.domain.services.handset_menu import MenuContext
 from pesabox.domain.services.send_money import SendOrder, send_money
 from pesabox.errors import SandboxError
 from pesabox.ids import receipt_number
-from pesabox.security.credentials import pin_digest, pin_matches
+from pesabox.security.credentials import pin_digest
 from pesabox.settings import Settings
 from pesabox.storage import customer_store, ledger_queries, parties_store
 from pesabox.storage.customer_store import CustomerProfile, NewCustomer
@@ -93,8 +94,10 @@ class CustomerMenuService:
         ledger: LedgerStore,
         clock: Clock,
         settings: Settings,
+        pins: PinCheck,
     ) -> None:
         self._engine = engine
+        self.pins = pins
         self._writer = writer
         self._ledger = ledger
         self._clock = clock
@@ -214,12 +217,7 @@ class CustomerMenuService:
         raise AssertionError("unreachable")
 
     async def _pin_ok(self, msisdn: str, pin: str) -> bool:
-        # Key stretching stays off the writer's thread (see HandsetService).
-        def check(conn: Connection) -> bool:
-            customer = parties_store.get_customer(conn, msisdn)
-            return customer is not None and pin_matches(pin, customer.pin_digest)
-
-        return await asyncio.to_thread(self._read, check)
+        return await self.pins.mpesa(msisdn, pin) == PinVerdict.RIGHT
 
     def _read(self, query: Callable[[Connection], T]) -> T:
         with read_transaction(self._engine) as conn:

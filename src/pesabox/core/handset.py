@@ -8,57 +8,45 @@ from typing import Any
 
 from pesabox.clock import Clock
 from pesabox.core.c2b import C2bService
+from pesabox.core.pin_check import PinCheck, PinVerdict
 from pesabox.core.stk import StkService
 from pesabox.domain.services.c2b_payment import Outcome, PaymentOrder
 from pesabox.domain.services.stk_settle import Settlement
 from pesabox.errors import SandboxError
 from pesabox.sandbox.scenarios import Action
-from pesabox.security.credentials import pin_matches
 from pesabox.storage import parties_store, stk_store
 from pesabox.storage.db import read_transaction
 from pesabox.storage.types import Engine
 
 
 class HandsetService:
-    def __init__(self, *, engine: Engine, stk: StkService, c2b: C2bService, clock: Clock) -> None:
+    def __init__(
+        self, *, engine: Engine, stk: StkService, c2b: C2bService, clock: Clock, pins: PinCheck
+    ) -> None:
         self._engine = engine
         self._stk = stk
         self._c2b = c2b
         self._clock = clock
+        self._pins = pins
 
     async def view(self, msisdn: str) -> dict[str, Any]:
         return await asyncio.to_thread(self._read_view, msisdn)
 
     async def accept(self, msisdn: str, checkout_id: str, *, pin: str) -> Settlement:
         await self._pending_prompt(msisdn, checkout_id)
-        pin_ok = await asyncio.to_thread(self._pin_matches, msisdn, pin)
-        action = Action.ACCEPT if pin_ok else Action.WRONG_PIN
+        # A wrong PIN, a locked PIN or no such customer: 2001 on the wire, as M-Pesa answers.
+        verdict = await self._pins.mpesa(msisdn, pin)
+        action = Action.ACCEPT if verdict == PinVerdict.RIGHT else Action.WRONG_PIN
         return self._settled(await self._stk.settle(checkout_id, action=action))
 
     async def pay(self, order: PaymentOrder, *, pin: str) -> Outcome:
         """The customer pays from the M-PESA menu (Pay Bill, Buy Goods, a scanned QR) and
         waits, as the phone does, until the payment is decided."""
-        pin_ok = await asyncio.to_thread(self._pin_accepted, order.msisdn, pin)
+        verdict = await self._pins.mpesa(order.msisdn, pin)
+        # A number that is no active customer passes the PIN check: the payment itself then
+        # fails as unreachable (1037), which says more than a wrong PIN would.
+        pin_ok = verdict in (PinVerdict.RIGHT, PinVerdict.NO_CUSTOMER)
         return await self._c2b.pay(replace(order, pin_ok=pin_ok), wait=True)
-
-    def _pin_accepted(self, msisdn: str, pin: str) -> bool:
-        """The PIN check of a payment the customer starts. A number that is no active
-        customer passes it: the payment itself then fails as unreachable (1037), which says
-        more than a wrong PIN would."""
-        with read_transaction(self._engine) as conn:
-            customer = parties_store.get_customer(conn, msisdn)
-        if customer is None or customer.status != "active":
-            return True
-        return pin_matches(pin, customer.pin_digest)
-
-    def _pin_matches(self, msisdn: str, pin: str) -> bool:
-        with read_transaction(self._engine) as conn:
-            customer = parties_store.get_customer(conn, msisdn)
-        return (
-            customer is not None
-            and customer.status == "active"
-            and pin_matches(pin, customer.pin_digest)
-        )
 
     async def decline(self, msisdn: str, checkout_id: str) -> Settlement:
         await self._pending_prompt(msisdn, checkout_id)

@@ -19,6 +19,7 @@ from pesabox.core.customer_menu import CustomerMenuService
 from pesabox.core.handset import HandsetService
 from pesabox.core.initiator import InitiatorService
 from pesabox.core.org_portal import OrgPortalService
+from pesabox.core.pin_check import PinCheck
 from pesabox.core.request_log import RequestLog
 from pesabox.core.sandbox import SandboxService
 from pesabox.core.settlement import SettlementJob
@@ -97,17 +98,23 @@ class Platform:
             settings=settings,
             on_callback=self._deliver_callback,
         )
+        # Every PIN typed on the simulated handset is checked (and counted) here.
+        self.pins = PinCheck(
+            engine=self.engine, writer=self.writer, clock=self.clock,
+            lockout_threshold=settings.mpesa_pin_lockout_threshold,
+        )  # fmt: skip
         self.handsets = HandsetService(
-            engine=self.engine, stk=self.stk, c2b=self.c2b, clock=self.clock
+            engine=self.engine, stk=self.stk, c2b=self.c2b, clock=self.clock, pins=self.pins
         )
         # The customer's own menus on the handset (issue 5): Send Money, Airtime, Bonga.
         self.customer_menu = CustomerMenuService(
             engine=self.engine, writer=self.writer, ledger=self.ledger, clock=self.clock,
-            settings=settings,
+            settings=settings, pins=self.pins,
         )  # fmt: skip
         self.bonga = BongaService(
-            engine=self.engine, writer=self.writer, ledger=self.ledger, menu=self.customer_menu
-        )
+            engine=self.engine, writer=self.writer, ledger=self.ledger, menu=self.customer_menu,
+            pins=self.pins,
+        )  # fmt: skip
         self.sandbox = SandboxService(platform=self)
         # The org portal (issue 5): its sign-in, its use cases, and bank settlement.
         self.portal_sessions = PortalSessions(

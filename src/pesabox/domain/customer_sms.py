@@ -99,6 +99,13 @@ def vetting_failed() -> str:
     return "The details you entered are incorrect. Your Bonga PIN has not been changed."
 
 
+def mpesa_pin_locked() -> str:
+    return (
+        "Your M-PESA PIN has been locked after too many wrong attempts. "
+        "Dial *334# or call 100 to unlock it."
+    )
+
+
 def vetting_locked() -> str:
     return (
         "Dear customer, the Bonga PIN cannot be set after too many incorrect details. "

@@ -110,6 +110,35 @@ def set_bonga_pin(conn: Connection, msisdn: str, *, digest: str) -> None:
 
 
 @dataclass(frozen=True, slots=True)
+class PinsOnFile:
+    """What checking a typed PIN reads: both digests and the M-PESA PIN's lockout."""
+
+    status: str
+    pin_digest: str
+    pin_failures: int
+    pin_locked: bool
+    bonga_pin_digest: str | None
+
+
+def pins_on_file(conn: Connection, msisdn: str) -> PinsOnFile | None:
+    row = conn.execute(
+        select(
+            customers.c.status,
+            customers.c.pin_digest,
+            customers.c.pin_failures,
+            customers.c.pin_locked,
+            customers.c.bonga_pin_digest,
+        ).where(customers.c.msisdn == msisdn)
+    ).first()
+    if row is None:
+        return None
+    return PinsOnFile(
+        row.status, row.pin_digest, int(row.pin_failures), bool(row.pin_locked),
+        row.bonga_pin_digest,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
 class Lockout:
     """A count of wrong answers in a row and the lock it sets at a threshold."""
 
