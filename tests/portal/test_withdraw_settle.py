@@ -15,16 +15,13 @@ from pesabox.core import org_portal
 from pesabox.core.org_portal import OrgPortalService, PortalForbidden, PortalNotFound
 from pesabox.core.platform import Platform
 from pesabox.domain import accounts
+from pesabox.domain.accounts import BANK_SETTLEMENT
 from pesabox.domain.business_days import is_business_day, next_business_day
 from pesabox.domain.ledger import Purpose, TransferRequest
 from pesabox.domain.operators import OperatorKind, OperatorRole
-from pesabox.domain.org_funds import (
-    BANK_SETTLEMENT,
-    FundsRefusal,
-    StatementFilter,
-    WithdrawalStatus,
-)
+from pesabox.domain.org_funds import FundsRefusal, WithdrawalStatus
 from pesabox.domain.services import org_funds
+from pesabox.domain.statement_filter import StatementFilter
 from pesabox.security.web_sessions import PortalSession
 from pesabox.storage import ledger_queries, ledger_verify, operators_store, withdrawals_store
 from pesabox.storage.db import make_engine, read_transaction, write_transaction

@@ -138,7 +138,7 @@ def orgs_set_bank(
     database_url: DatabaseOption = None,
 ) -> None:
     """Register the bank account that withdrawals from the org portal are paid to."""
-    from pesabox.domain.org_funds import FundsRefusal, check_bank_details
+    from pesabox.domain.bank_details import BankDetailsError, check_bank_details
     from pesabox.domain.shortcode_setup import SetupNotFound
     from pesabox.storage import bank_accounts_store
 
@@ -146,7 +146,7 @@ def orgs_set_bank(
         details = check_bank_details(
             bank_name=bank, branch=branch, account_number=account_number, account_name=account_name
         )
-    except FundsRefusal as refusal:
+    except BankDetailsError as refusal:
         raise _fail(str(refusal)) from None
     now = time.time()
 

@@ -18,6 +18,7 @@ from typing import TypeVar
 
 from pesabox.clock import Clock
 from pesabox.domain import accounts
+from pesabox.domain.bank_details import BankDetails
 from pesabox.domain.operators import (
     PASSWORD_LENGTH_MAX,
     OperatorKind,
@@ -26,17 +27,11 @@ from pesabox.domain.operators import (
     check_username,
     parse_roles,
 )
-from pesabox.domain.org_funds import (
-    ADMINISTER_ROLES,
-    MOVE_FUNDS_ROLES,
-    WITHDRAW_ROLES,
-    BankDetails,
-    FundsRefusal,
-    StatementFilter,
-    parse_amount,
-)
+from pesabox.domain.org_funds import FundsRefusal, parse_amount
+from pesabox.domain.portal_roles import ADMINISTER_ROLES, MOVE_FUNDS_ROLES, WITHDRAW_ROLES
 from pesabox.domain.services import operator_admin, org_funds
 from pesabox.domain.services.org_funds import MoveOutcome, WithdrawalOutcome
+from pesabox.domain.statement_filter import StatementFilter
 from pesabox.security.certificates import encrypt_credential
 from pesabox.security.web_sessions import PortalSession
 from pesabox.settings import Settings

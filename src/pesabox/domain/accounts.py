@@ -90,3 +90,11 @@ DATA_BUNDLE_SALES = AccountSpec(
     "platform:data-bundles", AccountKind.PLATFORM_REVENUE, "platform", None, None
 )
 CUSTOMER_SIDE_ACCOUNTS = [BONGA_ISSUER, AIRTIME_SALES, DATA_BUNDLE_SALES]
+
+
+# --- the organisation side (issue 5) -------------------------------------------------------
+# Where a withdrawal to the bank waits between leaving M-Pesa and reaching the bank. Settling
+# moves it on to the float account: the e-money is redeemed, so circulation shrinks by it.
+BANK_SETTLEMENT = AccountSpec(
+    "platform:bank_settlement", AccountKind.BANK_SETTLEMENT, "platform", 0, None
+)

@@ -19,7 +19,9 @@ not known here.
 from __future__ import annotations
 
 import logging
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
+
+from pesabox.clock import EAT
 
 logger = logging.getLogger(__name__)
 
@@ -103,6 +105,12 @@ def is_business_day(day: date) -> bool:
     # A substitute for a late-December Sunday never crosses into January, so one year's
     # table decides every date of that year.
     return day not in holidays(day.year)
+
+
+def day_start(day: date) -> float:
+    """Midnight EAT at the start of `day`, in epoch seconds: when a settlement day begins,
+    and where a statement's date filter starts."""
+    return datetime.combine(day, time(0, 0), tzinfo=EAT).timestamp()
 
 
 def next_business_day(day: date) -> date:

@@ -307,7 +307,7 @@ def seed_bulk_customers(conn: Connection, *, count: int, now: float, ledger: Led
 def _seed_organisation_side(conn: Connection, now: float) -> None:
     """Each seeded organisation's bank account and web operator (issue 5); an organisation
     that has either already keeps what it has."""
-    from pesabox.domain.org_funds import BankDetails
+    from pesabox.domain.bank_details import BankDetails
     from pesabox.storage import bank_accounts_store
 
     for fixture in fixtures.ORGANISATIONS:

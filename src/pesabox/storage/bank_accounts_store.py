@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, select, update
 
-from pesabox.domain.org_funds import BankDetails
+from pesabox.domain.bank_details import BankDetails
 from pesabox.storage.tables import bank_accounts, organisations
 
 

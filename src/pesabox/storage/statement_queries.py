@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, select, text
 
 from pesabox.domain.ledger import Phase
-from pesabox.domain.org_funds import DIRECTIONS, StatementFilter
+from pesabox.domain.statement_filter import DIRECTIONS, StatementFilter
 from pesabox.storage.tables import accounts, transfers
 
 STATEMENT_ROWS_MAX = 10_000

@@ -13,7 +13,8 @@ from typing import Any
 
 from sqlalchemy import Connection, case, func, select, update
 
-from pesabox.domain.org_funds import BankDetails, WithdrawalStatus
+from pesabox.domain.bank_details import BankDetails
+from pesabox.domain.org_funds import WithdrawalStatus
 from pesabox.storage.tables import operators, withdrawals
 
 # A report or a list never pages further than this; the portal shows the newest first.

@@ -18,7 +18,8 @@ from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, ServerSentEvent, Template
 
 from pesabox.core.org_portal import ACCOUNT_LABELS, PortalForbidden, PortalNotFound
-from pesabox.domain.org_funds import FundsRefusal, StatementFilter
+from pesabox.domain.org_funds import FundsRefusal
+from pesabox.domain.statement_filter import StatementFilter
 from pesabox.security.web_sessions import PortalSession
 from pesabox.web import portal_views
 from pesabox.web.live import watch

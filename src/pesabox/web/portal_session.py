@@ -15,7 +15,7 @@ from litestar.params import Body, QueryParameter
 from litestar.response import Redirect, Template
 
 from pesabox.core.org_portal import PortalForbidden, PortalNotFound
-from pesabox.domain.org_funds import ADMINISTER_ROLES, MOVE_FUNDS_ROLES, WITHDRAW_ROLES
+from pesabox.domain.portal_roles import ADMINISTER_ROLES, MOVE_FUNDS_ROLES, WITHDRAW_ROLES
 from pesabox.security.web_sessions import SESSION_COOKIE, PortalSession
 from pesabox.web.pages import AnyRequest, Notice, page, platform_of, redirect
 

@@ -7,11 +7,12 @@ import csv
 import io
 import re
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Any
 
-from pesabox.domain.org_funds import DIRECTIONS, StatementFilter
-from pesabox.web.templating import EAT, kes, when
+from pesabox.domain.business_days import day_start
+from pesabox.domain.statement_filter import DIRECTIONS, StatementFilter
+from pesabox.web.templating import kes, when
 
 PURPOSES = {
     "principal": "Payment",
@@ -60,10 +61,6 @@ def _parse_day(text: str | None) -> date | None:
         return date.fromisoformat(text.strip()) if text and text.strip() else None
     except ValueError:
         return None
-
-
-def day_start(day: date) -> float:
-    return datetime.combine(day, time(0, 0), tzinfo=EAT).timestamp()
 
 
 def statement_filter(

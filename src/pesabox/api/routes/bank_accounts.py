@@ -13,7 +13,7 @@ from litestar.params import FromPath
 from pesabox.api.body import decode
 from pesabox.api.routes.common import AnyRequest, platform_of
 from pesabox.api.schemas.bank_accounts import BankAccountRequest, bank_account_out
-from pesabox.domain.org_funds import BankDetails, FundsRefusal, check_bank_details
+from pesabox.domain.bank_details import BankDetails, BankDetailsError, check_bank_details
 from pesabox.errors import SandboxError
 from pesabox.storage import bank_accounts_store
 from pesabox.storage.db import read_transaction
@@ -39,7 +39,7 @@ async def set_bank_account(request: AnyRequest, organisation_id: FromPath[int]) 
             account_number=str(body.account_number),
             account_name=body.account_name,
         )
-    except FundsRefusal as refusal:
+    except BankDetailsError as refusal:
         raise SandboxError(str(refusal)) from None
     if not 0 < organisation_id < _MAX_ID:
         raise _no_organisation(organisation_id)

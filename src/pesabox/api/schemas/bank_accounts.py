@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import msgspec
 
-from pesabox.domain.org_funds import BankDetails
+from pesabox.domain.bank_details import BankDetails
 
 
 class BankAccountRequest(msgspec.Struct, frozen=True):

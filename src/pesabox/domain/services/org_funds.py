@@ -12,13 +12,10 @@ from dataclasses import dataclass
 from datetime import date
 
 from pesabox.domain import accounts
+from pesabox.domain.accounts import BANK_SETTLEMENT
+from pesabox.domain.business_days import day_start
 from pesabox.domain.ledger import InvariantViolation, PostingStatus, Purpose, TransferRequest
-from pesabox.domain.org_funds import (
-    BANK_SETTLEMENT,
-    bank_reference,
-    day_start,
-    settlement_day,
-)
+from pesabox.domain.org_funds import bank_reference, settlement_day
 from pesabox.ids import receipt_number
 from pesabox.money import cents_to_decimal_string
 from pesabox.storage import bank_accounts_store, statement_queries, withdrawals_store
