@@ -249,7 +249,9 @@ def read_facts(path: str, request_body: Any, response_body: Any) -> RequestFacts
     found: dict[str, tuple[int, str]] = {}
     _collect(found, response_body, _ANSWER_KEYS)
     _collect(found, request_body, _REQUEST_KEYS)
-    _collect_parties(found, request_body)
+    if "shortcode" not in found or "msisdn" not in found:
+        # The parties rank after the named fields, so they matter only when one is missing.
+        _collect_parties(found, request_body)
     if "msisdn" not in found and "/handsets/" in path:
         handset = _HANDSET_PATH.search(path)
         if handset is not None:

@@ -521,9 +521,8 @@ inspector_requests = Table(
     Column("trans_id", String(40), nullable=True),
     Column("shortcode", String(20), nullable=True),
     Column("msisdn", String(20), nullable=True),
-    Index("ix_inspector_requests_app_id", "app_id"),
-    Index("ix_inspector_requests_shortcode", "shortcode"),
-    Index("ix_inspector_requests_msisdn", "msisdn"),
+    # No secondary indexes: filters scan at most the retained rows, and each index would
+    # cost every recorded request more to write (see migration 0009).
 )
 
 # --- organisation side (issue 5): bank details, withdrawals, portal sessions ---------------
