@@ -17,7 +17,7 @@ from pesabox.core.platform import Platform
 from pesabox.sandbox import fixtures
 from pesabox.sandbox.seed import SandboxCredentials
 from pesabox.settings import Settings
-from pesabox.storage import bank_accounts_store
+from pesabox.storage import bank_accounts_store, orgs_store
 from pesabox.storage.db import make_engine, read_transaction
 
 runner = CliRunner()
@@ -27,7 +27,7 @@ def bank_of(url: str, organisation: str) -> Any:
     engine = make_engine(url)
     try:
         with read_transaction(engine) as conn:
-            organisation_id = bank_accounts_store.organisation_id_named(conn, organisation)
+            organisation_id = orgs_store.organisation_id(conn, organisation)
             assert organisation_id is not None
             return bank_accounts_store.get_bank_details(conn, organisation_id)
     finally:

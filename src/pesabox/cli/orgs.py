@@ -151,7 +151,7 @@ def orgs_set_bank(
     now = time.time()
 
     def job(conn: Connection) -> None:
-        organisation_id = bank_accounts_store.organisation_id_named(conn, org)
+        organisation_id = orgs_store.organisation_id(conn, org)
         if organisation_id is None:
             raise SetupNotFound(f"no organisation named {org.strip()!r}")
         bank_accounts_store.set_bank_details(conn, organisation_id, details, now=now)

@@ -37,13 +37,6 @@ def set_bank_details(
         conn.execute(bank_accounts.insert().values(organisation_id=organisation_id, **values))
 
 
-def organisation_id_named(conn: Connection, name: str) -> int | None:
-    found = conn.execute(
-        select(organisations.c.id).where(organisations.c.name == name.strip())
-    ).scalar()
-    return int(found) if found is not None else None
-
-
 def organisation_exists(conn: Connection, organisation_id: int) -> bool:
     found = conn.execute(
         select(organisations.c.id).where(organisations.c.id == organisation_id)

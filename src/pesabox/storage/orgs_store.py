@@ -46,8 +46,11 @@ def _require_shortcode(conn: Connection, shortcode: str) -> ShortcodeRecord:
     return record
 
 
-def _organisation_id(conn: Connection, name: str) -> int | None:
-    found = conn.execute(select(organisations.c.id).where(organisations.c.name == name)).scalar()
+def organisation_id(conn: Connection, name: str) -> int | None:
+    """The id of the organisation named `name` (spaces around it ignored), or None."""
+    found = conn.execute(
+        select(organisations.c.id).where(organisations.c.name == name.strip())
+    ).scalar()
     return int(found) if found is not None else None
 
 
@@ -57,7 +60,7 @@ def _organisation_id(conn: Connection, name: str) -> int | None:
 def create_organisation(conn: Connection, name: str, *, now: float) -> OrganisationRecord:
     clean = check_name(name, "organisation name")
     # Checked first so the caller gets a clear refusal, not the unique index's error.
-    if _organisation_id(conn, clean) is not None:
+    if organisation_id(conn, clean) is not None:
         raise SetupConflict(f"an organisation named {clean!r} exists")
     result = conn.execute(organisations.insert().values(name=clean, created_at=now))
     return OrganisationRecord(int(result.inserted_primary_key[0]), clean, now, ())  # type: ignore[index]
@@ -95,16 +98,16 @@ def add_shortcode(
 ) -> ShortcodeRecord:
     """Set up a shortcode for an existing organisation, with its Utility, Working and
     Charges Paid accounts in the same db transaction."""
-    organisation_id = _organisation_id(conn, organisation.strip())
-    if organisation_id is None:
+    owner_id = organisation_id(conn, organisation)
+    if owner_id is None:
         raise SetupNotFound(f"no organisation named {organisation.strip()!r}")
     if get_shortcode(conn, setup.shortcode) is not None:
         raise SetupConflict(f"shortcode {setup.shortcode} exists")
-    _check_store_of(conn, setup, organisation_id)
+    _check_store_of(conn, setup, owner_id)
     conn.execute(
         shortcodes.insert().values(
             shortcode=setup.shortcode,
-            organisation_id=organisation_id,
+            organisation_id=owner_id,
             kind=str(setup.kind),
             name=setup.name,
             passkey=setup.passkey,
