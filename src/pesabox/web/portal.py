@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from litestar import Response, Router, get, post
+from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, ServerSentEvent, Template
 
@@ -189,45 +190,58 @@ async def settlements(
 # --- the statement ---------------------------------------------------------------------
 
 
-async def _statement(
-    request: AnyRequest,
-    shortcode: str,
-    account: str,
-    query: dict[str, str | None],
-    limit: int,
-) -> tuple[PortalSession, list[Any], dict[str, str]]:
-    session = await current_session(request)
-    filters, shown = portal_views.statement_filter(
-        date_from=query["from"],
-        date_to=query["to"],
-        direction=query["direction"],
-        purpose=query["type"],
-        receipt=query["receipt"],
-    )
-    if account not in ACCOUNT_LABELS:
-        raise PortalNotFound(f"no account {account!r}")
-    lines = await platform_of(request).org_portal.statement(
-        session, shortcode, account, filters, limit=limit
-    )
-    return session, lines, shown
+@dataclass(frozen=True, slots=True)
+class StatementQuery:
+    """The statement's query string, shared by the page and its CSV: the account and the
+    filters as typed (portal_views.statement_filter checks them)."""
+
+    account: str
+    date_from: str | None
+    date_to: str | None
+    direction: str | None
+    purpose: str | None
+    receipt: str | None
 
 
-@get("/{shortcode:str}/statement", include_in_schema=False)
-async def statement_page(
-    request: AnyRequest,
-    shortcode: FromPath[str],
+def statement_query(
     account: Annotated[str, QueryParameter()] = "utility",
     date_from: Annotated[str | None, QueryParameter(name="from")] = None,
     date_to: Annotated[str | None, QueryParameter(name="to")] = None,
     direction: Annotated[str | None, QueryParameter()] = None,
     purpose: Annotated[str | None, QueryParameter(name="type")] = None,
     receipt: Annotated[str | None, QueryParameter()] = None,
-) -> Template:
-    query = {"from": date_from, "to": date_to, "direction": direction, "type": purpose,
-             "receipt": receipt}  # fmt: skip
-    session, lines, shown = await _statement(
-        request, shortcode, account, query, STATEMENT_PAGE_ROWS
+) -> StatementQuery:
+    return StatementQuery(account, date_from, date_to, direction, purpose, receipt)
+
+
+_STATEMENT_QUERY = {"wanted": Provide(statement_query, sync_to_thread=False)}
+
+
+async def _statement(
+    request: AnyRequest, shortcode: str, wanted: StatementQuery, limit: int
+) -> tuple[PortalSession, list[Any], dict[str, str]]:
+    session = await current_session(request)
+    filters, shown = portal_views.statement_filter(
+        date_from=wanted.date_from,
+        date_to=wanted.date_to,
+        direction=wanted.direction,
+        purpose=wanted.purpose,
+        receipt=wanted.receipt,
     )
+    if wanted.account not in ACCOUNT_LABELS:
+        raise PortalNotFound(f"no account {wanted.account!r}")
+    lines = await platform_of(request).org_portal.statement(
+        session, shortcode, wanted.account, filters, limit=limit
+    )
+    return session, lines, shown
+
+
+@get("/{shortcode:str}/statement", include_in_schema=False, dependencies=_STATEMENT_QUERY)
+async def statement_page(
+    request: AnyRequest, shortcode: FromPath[str], wanted: NamedDependency[StatementQuery]
+) -> Template:
+    session, lines, shown = await _statement(request, shortcode, wanted, STATEMENT_PAGE_ROWS)
+    account = wanted.account
     label = f"{ACCOUNT_LABELS[account]} account balance"
     csv_query = "&".join(f"{key}={value}" for key, value in shown.items() if value)
     return page(
@@ -247,21 +261,12 @@ async def statement_page(
     )
 
 
-@get("/{shortcode:str}/statement.csv", include_in_schema=False)
+@get("/{shortcode:str}/statement.csv", include_in_schema=False, dependencies=_STATEMENT_QUERY)
 async def statement_csv(
-    request: AnyRequest,
-    shortcode: FromPath[str],
-    account: Annotated[str, QueryParameter()] = "utility",
-    date_from: Annotated[str | None, QueryParameter(name="from")] = None,
-    date_to: Annotated[str | None, QueryParameter(name="to")] = None,
-    direction: Annotated[str | None, QueryParameter()] = None,
-    purpose: Annotated[str | None, QueryParameter(name="type")] = None,
-    receipt: Annotated[str | None, QueryParameter()] = None,
+    request: AnyRequest, shortcode: FromPath[str], wanted: NamedDependency[StatementQuery]
 ) -> Response[str]:
-    query = {"from": date_from, "to": date_to, "direction": direction, "type": purpose,
-             "receipt": receipt}  # fmt: skip
-    _, lines, _ = await _statement(request, shortcode, account, query, CSV_ROWS_MAX)
-    filename = f"statement-{shortcode}-{account}.csv"
+    _, lines, _ = await _statement(request, shortcode, wanted, CSV_ROWS_MAX)
+    filename = f"statement-{shortcode}-{wanted.account}.csv"
     return Response(
         portal_views.statement_csv(lines),
         media_type="text/csv; charset=utf-8",
