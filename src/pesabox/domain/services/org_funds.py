@@ -58,16 +58,12 @@ def move_to_working(
     """Move money from the shortcode's Utility account to its Working account, under a
     receipt of its own.
 
-    The transfer's id comes from the form's one-time key, so a resent form finds the first
-    transfer instead of moving the money twice.
+    The transfer's id comes from the form's one-time key, so the ledger itself answers a
+    resent form: the id is taken (EXISTS_WITH_DIFFERENT_FIELDS, since each attempt draws a
+    fresh receipt), and nothing moves. Only then is the first transfer read, for its receipt
+    and to tell a resend (same amount) from a key reused for another amount.
     """
     transfer_id = f"orgmove:{shortcode}:{idempotency_key}"
-    earlier = statement_queries.find_transfer(conn, transfer_id)
-    if earlier is not None:
-        amount, receipt = earlier
-        if amount != amount_cents:
-            return MoveOutcome(receipt or transfer_id, refusal=FORM_REUSED)
-        return MoveOutcome(receipt or transfer_id, replayed=True)
     receipt = receipt_number(now)
     utility = accounts.org_utility(shortcode).code
     result = ledger.post(
@@ -83,8 +79,15 @@ def move_to_working(
             )
         ],
         now=now,
-        known_new=True,
     )
+    if result.status in (PostingStatus.EXISTS, PostingStatus.EXISTS_WITH_DIFFERENT_FIELDS):
+        earlier = statement_queries.find_transfer(conn, transfer_id)
+        if earlier is None:  # the ledger has just found it, in this transaction
+            raise InvariantViolation(f"{transfer_id} exists but cannot be read")
+        amount, first_receipt = earlier
+        if amount != amount_cents:
+            return MoveOutcome(first_receipt or transfer_id, refusal=FORM_REUSED)
+        return MoveOutcome(first_receipt or transfer_id, replayed=True)
     if not result.ok:
         return MoveOutcome(receipt, refusal=_short_of(conn, ledger, utility, "Utility"))
     return MoveOutcome(receipt)
