@@ -39,6 +39,19 @@ async def test_filter_form_narrows_the_tables(gateway: Gateway, receiver: Callba
     assert first["CheckoutRequestID"] not in reply.text
 
 
+async def test_live_callback_fragment_carries_resend_forms_with_their_token(
+    gateway: Gateway, receiver: CallbackReceiver
+) -> None:
+    accepted = await push(gateway, receiver, "254708374149")
+    await delivered(InspectorService(platform=gateway.platform), accepted["CheckoutRequestID"], 1)
+
+    reply = await gateway.client.get("/ui/inspector/callbacks", params={"msisdn": "254708374149"})
+
+    assert accepted["CheckoutRequestID"] in reply.text
+    assert CSRF_FIELD.search(reply.text) is not None
+    assert 'value="/ui/inspector?msisdn=254708374149"' in reply.text
+
+
 async def test_request_page_shows_bodies_and_the_linked_callback(
     gateway: Gateway, receiver: CallbackReceiver
 ) -> None:
