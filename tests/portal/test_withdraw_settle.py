@@ -302,3 +302,39 @@ async def test_the_settlement_report_lists_every_withdrawal_of_the_days_it_total
             assert sum(w.amount_cents for w in listed) == day.total_cents
     shown = {w.id for r in (first, second) for rows in r.withdrawals.values() for w in rows}
     assert shown == {w.id for w in made}
+
+
+async def test_statement_balances_agree_whatever_the_filter_or_limit(platform: Platform) -> None:
+    """Balances are worked back from the balance now over the lines shown; they must match
+    a forward running sum over the whole history, filtered, limited or not."""
+    session = await sign_in(platform, B2C_PAYBILL)
+    portal = platform.org_portal
+    for amount in ("900", "1,100"):
+        await portal.move_to_working(session, B2C_PAYBILL, amount=amount, form_key=form_key())
+        platform.clock.offset_s += 7200
+    for amount in ("150", "250", "300"):
+        await withdraw(portal, session, amount)
+        platform.clock.offset_s += 7200
+    everything = await portal.statement(session, B2C_PAYBILL, "working", StatementFilter())
+    running, expected = 0, {}
+    for line in reversed(everything):
+        running += line.amount_cents if line.direction == "credit" else -line.amount_cents
+        expected[line.transfer_id] = running
+    assert [line.balance_after_cents for line in reversed(everything)] == list(expected.values())
+    assert everything[0].balance_after_cents == balance(
+        platform, accounts.org_working(B2C_PAYBILL).code
+    )
+    middle = everything[2].created_at
+    for filters, limit in (
+        (StatementFilter(direction="debit"), 200),
+        (StatementFilter(direction="credit"), 200),
+        (StatementFilter(), 2),
+        (StatementFilter(since=middle), 200),
+        (StatementFilter(until=middle), 200),
+        (StatementFilter(since=middle, direction="debit"), 1),
+    ):
+        shown = await portal.statement(session, B2C_PAYBILL, "working", filters, limit=limit)
+        assert shown, filters
+        assert len(shown) <= limit
+        for line in shown:
+            assert line.balance_after_cents == expected[line.transfer_id], (filters, limit)
