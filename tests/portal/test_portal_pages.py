@@ -383,4 +383,4 @@ async def test_a_business_operator_cannot_withdraw_or_administer(
         reply = await post_form(client, home, f"{home}/{action}", **fields)
         assert reply.status_code == 403, (action, reply.status_code)
         assert "Not allowed" in reply.text
-    assert "No withdrawals" in (await client.get(f"{home}/settlements")).text
+    assert "No withdrawals yet." in (await client.get(f"{home}/settlements")).text
