@@ -6,7 +6,9 @@ share the lockout after repeated failures and the password's age.
 
 The session's token is 32 random bytes, sent only in an HttpOnly cookie; the database keeps
 its SHA-256, so a copy of the table signs nobody in. A session ends at its expiry, at sign
-out, when its operator is locked, or when an administrator sets its operator a new password.
+out, when its operator is locked (deleted in the locking write, so an unlock does not revive
+it), or when an administrator sets its operator a new password or unlocks it
+(`operator_admin`, from the portal or the CLI).
 Two clocks. A session's expiry runs on wall time: moving the sandbox a day forward to watch
 a settlement must not sign the watcher out. The operator check (the password's age, the
 lock's date) runs on the platform clock (the sandbox clock), the clock every path that sets
