@@ -86,3 +86,24 @@ async def test_phone_forms_refuse_odd_numbers(
     reply = await _post(gateway, page, f"/ui/phone/{JOHN}/{screen}", fields)
     assert reply.status_code == 200, reply.text
     assert "as a whole number up to" in reply.text
+
+
+@pytest.mark.parametrize("part", ["prompts", "inbox", "events"])
+@pytest.mark.parametrize("msisdn", ["%00", "2547083741%00", "junk", "254708374149%27"])
+async def test_live_parts_refuse_a_number_that_is_no_msisdn(
+    gateway: Gateway, part: str, msisdn: str
+) -> None:
+    reply = await gateway.client.get(f"/ui/phone/{msisdn}/{part}")
+    assert reply.status_code == 404, reply.text
+
+
+async def test_prompt_buttons_refuse_junk_ids(gateway: Gateway) -> None:
+    for action in ("accept", "cancel"):
+        reply = await _post(
+            gateway,
+            f"/ui/phone/{JOHN}?screen=send",
+            f"/ui/phone/{JOHN}/prompts/ws%00CO/{action}",
+            {"pin": "1"},
+        )
+        assert reply.status_code == 200, reply.text
+        assert "No such payment prompt." in reply.text

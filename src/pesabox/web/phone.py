@@ -4,6 +4,7 @@ M-PESA, Buy Airtime, My Account) and Bonga (*126#) call the same services as the
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -11,6 +12,7 @@ from typing import Annotated, Any
 
 from litestar import Router, get, post
 from litestar.enums import RequestEncodingType
+from litestar.exceptions import NotFoundException
 from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, ServerSentEvent, Template
 
@@ -32,6 +34,9 @@ from pesabox.web.phone_views import (
 )
 
 Form = Body(media_type=RequestEncodingType.URL_ENCODED)
+# A CheckoutRequestID's shape (ws_CO_ and digits), generously: only printable ASCII reaches
+# the database.
+_CHECKOUT_ID = re.compile(r"[A-Za-z0-9_\-]{1,64}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,18 +164,28 @@ async def _live_parts(request: AnyRequest, msisdn: str) -> dict[str, Any]:
     }
 
 
+def _checked(msisdn: str) -> str:
+    # Anything but a Safaricom number (a NUL, say, which PostgreSQL refuses in text) never
+    # reaches the database: the live parts answer 404 as for no such phone.
+    if not MSISDN.fullmatch(msisdn):
+        raise NotFoundException("No customer has that number.")
+    return msisdn
+
+
 @get("/phone/{msisdn:str}/prompts", include_in_schema=False)
 async def prompts_fragment(request: AnyRequest, msisdn: FromPath[str]) -> Template:
-    return fragment(request, "phone/prompts.html", **await _live_parts(request, msisdn))
+    parts = await _live_parts(request, _checked(msisdn))
+    return fragment(request, "phone/prompts.html", **parts)
 
 
 @get("/phone/{msisdn:str}/inbox", include_in_schema=False)
 async def inbox_fragment(request: AnyRequest, msisdn: FromPath[str]) -> Template:
-    return fragment(request, "phone/inbox.html", **await _live_parts(request, msisdn))
+    return fragment(request, "phone/inbox.html", **await _live_parts(request, _checked(msisdn)))
 
 
 @get("/phone/{msisdn:str}/events", include_in_schema=False)
 async def phone_events(request: AnyRequest, msisdn: FromPath[str]) -> ServerSentEvent:
+    _checked(msisdn)
     handsets = platform_of(request).handsets
 
     async def summary() -> tuple[Any, ...]:
@@ -192,6 +207,8 @@ async def accept_prompt(
     checkout_id: FromPath[str],
     data: Annotated[PinForm, Form],
 ) -> Redirect:
+    if not (MSISDN.fullmatch(msisdn) and _CHECKOUT_ID.fullmatch(checkout_id)):
+        return redirect(request, "/ui/phones", Notice("No such payment prompt.", "error"))
     try:
         settled = await platform_of(request).handsets.accept(msisdn, checkout_id, pin=data.pin)
     except PesaError as error:
@@ -204,6 +221,8 @@ async def accept_prompt(
 async def cancel_prompt(
     request: AnyRequest, msisdn: FromPath[str], checkout_id: FromPath[str]
 ) -> Redirect:
+    if not (MSISDN.fullmatch(msisdn) and _CHECKOUT_ID.fullmatch(checkout_id)):
+        return redirect(request, "/ui/phones", Notice("No such payment prompt.", "error"))
     try:
         await platform_of(request).handsets.decline(msisdn, checkout_id)
     except PesaError as error:
