@@ -272,7 +272,11 @@ def test_data_bundle_needs_the_bonga_pin_and_debits_the_wallet(
         order = BundleOrder(JOHN, bundle, pin)
         return _run(engine, lambda c: buy_bundle(c, context, order, receipt=receipt, now=NOW))
 
-    assert buy("TST0000030", TypedPin(True, _digest())).result_code == 8006  # no PIN yet
+    no_pin = buy("TST0000030", TypedPin(True, _digest()))
+    # Not "locked": no PIN was ever set.
+    assert (no_pin.result_code, no_pin.result_desc) == (
+        2028, "No Bonga PIN is set; dial *126*5# to set one",
+    )  # fmt: skip
     _with_pin(engine)
     assert buy("TST0000031", TypedPin(False, _digest())).result_code == 2001
     assert _balance(engine, context, f"wallet:{JOHN}") == 10_000_000
@@ -350,3 +354,18 @@ def test_bonga_pin_vetting_locks_after_three_wrong_answers(
     assert profile is not None and profile.bonga_vetting_locked
     _run(engine, lambda c: customer_store.unlock(c, JOHN, customer_store.BONGA_VETTING))
     assert _vet(engine, "12345678", 10_000) == PinSetOutcome.SET
+
+
+def test_bonga_transfer_to_yourself_says_so(
+    seeded_engine: tuple[Engine, SandboxCredentials],
+) -> None:
+    engine, _ = seeded_engine
+    context = _context()
+    _with_pin(engine)
+    _send(engine, context, SendOrder(JOHN, JANE, 200_000, pin_ok=True), "TST0000050")
+    order = PointsTransferOrder(JOHN, JOHN, 60, TypedPin(True, _digest()))
+    done = _run(engine, lambda c: transfer_points(c, context, order, receipt="TST0000051", now=NOW))
+    assert (done.result_code, done.result_desc) == (
+        2028, "You cannot transfer Bonga points to your own number",
+    )  # fmt: skip
+    assert "your own number" in _texts(engine, JOHN)[0]

@@ -120,5 +120,6 @@ def check_pin(
 PIN_RESULTS: dict[PinCheck, tuple[int, str]] = {
     PinCheck.WRONG: (2001, "The Bonga PIN is wrong"),
     PinCheck.LOCKED: (8006, "The Bonga PIN is locked; dial *126*5# to set a new one"),
-    PinCheck.NOT_SET: (8006, "No Bonga PIN is set; dial *126*5# to set one"),
+    # Not locked (8006): nothing was ever set. M-Pesa's nearest code is "not permitted".
+    PinCheck.NOT_SET: (2028, "No Bonga PIN is set; dial *126*5# to set one"),
 }

@@ -17,6 +17,7 @@ from pesabox.storage.handset_store import HandsetTransaction
 from pesabox.storage.types import Connection
 
 UNKNOWN_RECIPIENT = "The number you are transferring to is not a Safaricom customer"
+TO_SELF = "You cannot transfer Bonga points to your own number"
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +81,9 @@ def _refusal(
     recipient: parties_store.CustomerRecord | None,
 ) -> tuple[int, str] | None:
     """Why the transfer cannot go, as (result code, reason); None when it may."""
-    if recipient is None or recipient.status != "active" or order.recipient == order.msisdn:
+    if order.recipient == order.msisdn:
+        return int(StkResult.NOT_PERMITTED), TO_SELF
+    if recipient is None or recipient.status != "active":
         return int(StkResult.NOT_PERMITTED), UNKNOWN_RECIPIENT
     balance = points_balance(conn, context.ledger, order.msisdn)
     reason = transfer_refusal(balance_points=balance, points=order.points)
