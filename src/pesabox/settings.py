@@ -75,6 +75,9 @@ class Settings(BaseSettings):
     # batches to the database, keeping the newest `inspector_retention` rows.
     inspector_record: bool = True
     inspector_retention: int = 20_000
+    # SQLite only: the log's own database file (default `<main file>.inspector.db`), kept out
+    # of the ledger's WAL and written without fsync (storage/inspector_db.py).
+    inspector_database_url: str | None = None
 
     @field_validator("database_url")
     @classmethod

@@ -39,7 +39,7 @@ class Gateway:
     async def logged(self) -> list[dict[str, Any]]:
         """Every logged request, oldest first, after writing what is still buffered."""
         await self.platform.request_log.flush()
-        with read_transaction(self.platform.engine) as conn:
+        with read_transaction(self.platform.inspector_engine) as conn:
             query = select(inspector_requests).order_by(inspector_requests.c.id)
             return [dict(row) for row in conn.execute(query).mappings()]
 

@@ -6,6 +6,8 @@ import asyncio
 from typing import Any
 
 from pesabox.core.inspector import CallbackView, InspectorFilter, InspectorService
+from pesabox.storage import inspector_store
+from pesabox.storage.db import read_transaction
 from tests.inspector.conftest import Gateway
 from tests.support import CallbackReceiver, stk_body
 
@@ -79,6 +81,44 @@ async def test_filters_pick_requests_and_callbacks(
     assert len(by_app) == 3  # the token request and both pushes
     assert [c.row["transaction_id"] for c in callbacks] == [second["CheckoutRequestID"]]
     assert nobody == []
+
+
+async def test_callbacks_by_app_go_through_the_requests_log(
+    gateway: Gateway, receiver: CallbackReceiver
+) -> None:
+    """A callback's payload never names the app: only the logged push links it (on SQLite
+    from the log's own file to the main one)."""
+    service = InspectorService(platform=gateway.platform)
+    first = await push(gateway, receiver, "254708374149")
+    second = await push(gateway, receiver, "254722000000")
+    await delivered(service, second["CheckoutRequestID"], 1)
+    await gateway.platform.request_log.flush()
+
+    by_app = await service.callbacks(InspectorFilter(app=gateway.app_name))
+    by_other_app = await service.callbacks(InspectorFilter(app="no such app"))
+
+    assert [c.row["transaction_id"] for c in by_app] == [
+        second["CheckoutRequestID"],
+        first["CheckoutRequestID"],
+    ]
+    assert by_other_app == []
+
+
+async def test_callbacks_match_among_more_linked_ids_than_a_statement_takes_parameters(
+    gateway: Gateway, receiver: CallbackReceiver
+) -> None:
+    """Up to three ids for each retained request: SQLite takes at most 32,766 parameters."""
+    service = InspectorService(platform=gateway.platform)
+    accepted = await push(gateway, receiver, "254708374149")
+    await delivered(service, accepted["CheckoutRequestID"], 1)
+    linked = {"app": [f"ws_CO_{n}" for n in range(40_000)] + [accepted["CheckoutRequestID"]]}
+
+    with read_transaction(gateway.platform.engine) as conn:
+        rows = inspector_store.list_callbacks(
+            conn, InspectorFilter(app="bench"), linked=linked, window=100
+        )
+
+    assert [row["transaction_id"] for row in rows] == [accepted["CheckoutRequestID"]]
 
 
 async def test_callback_detail_lists_the_requests_that_carry_its_id(

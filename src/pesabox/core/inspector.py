@@ -119,6 +119,9 @@ def describe_callback(row: dict[str, Any]) -> CallbackView:
 
 
 class InspectorService:
+    """Reads requests from the request log's database (`platform.inspector_engine`: its own
+    file on SQLite) and callbacks from the main one, each in its own db transaction."""
+
     def __init__(self, *, platform: Platform) -> None:
         self._platform = platform
 
@@ -126,32 +129,44 @@ class InspectorService:
         with read_transaction(self._platform.engine) as conn:
             return work(conn)
 
+    def _read_log(self, work: Any) -> Any:
+        with read_transaction(self._platform.inspector_engine) as log:
+            return work(log)
+
     async def requests(self, wanted: InspectorFilter, *, limit: int = 50) -> list[RequestView]:
         rows = await asyncio.to_thread(
-            self._read, lambda conn: inspector_store.list_requests(conn, wanted, limit=limit)
+            self._read_log, lambda log: inspector_store.list_requests(log, wanted, limit=limit)
         )
         return [describe_request(row) for row in rows]
 
     async def callbacks(self, wanted: InspectorFilter, *, limit: int = 50) -> list[CallbackView]:
         window = self._platform.settings.inspector_retention
 
-        def read(conn: Any) -> list[dict[str, Any]]:
-            return inspector_store.list_callbacks(conn, wanted, window=window, limit=limit)
+        def read() -> list[dict[str, Any]]:
+            linked = self._read_log(lambda log: inspector_store.linked_transaction_ids(log, wanted))
+            rows: list[dict[str, Any]] = self._read(
+                lambda conn: inspector_store.list_callbacks(
+                    conn, wanted, linked=linked, window=window, limit=limit
+                )
+            )
+            return rows
 
-        return [describe_callback(row) for row in await asyncio.to_thread(self._read, read)]
+        return [describe_callback(row) for row in await asyncio.to_thread(read)]
 
     async def request_detail(self, request_id: int) -> RequestDetail | None:
         if not 0 < request_id < _MAX_ID:
             return None
 
-        def read(conn: Any) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
-            row = inspector_store.get_request(conn, request_id)
+        def read() -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+            row = self._read_log(lambda log: inspector_store.get_request(log, request_id))
             if row is None:
                 return None, []
             links = describe_request(row).links
-            return row, inspector_store.callbacks_for_transactions(conn, links)
+            return row, self._read(
+                lambda conn: inspector_store.callbacks_for_transactions(conn, links)
+            )
 
-        row, linked = await asyncio.to_thread(self._read, read)
+        row, linked = await asyncio.to_thread(read)
         if row is None:
             return None
         return RequestDetail(describe_request(row), [describe_callback(c) for c in linked])
@@ -163,13 +178,16 @@ class InspectorService:
         if not 0 < callback_id < _MAX_ID:
             return None
 
-        def read(conn: Any) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
-            row = inspector_store.get_callback(conn, callback_id)
+        def read() -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+            row = self._read(lambda conn: inspector_store.get_callback(conn, callback_id))
             if row is None:
                 return None, []
-            return row, inspector_store.requests_for_transaction(conn, row["transaction_id"])
+            transaction_id = row["transaction_id"]
+            return row, self._read_log(
+                lambda log: inspector_store.requests_for_transaction(log, transaction_id)
+            )
 
-        row, requests = await asyncio.to_thread(self._read, read)
+        row, requests = await asyncio.to_thread(read)
         if row is None:
             return None
         return describe_callback(row), [describe_request(r) for r in requests]
@@ -180,10 +198,13 @@ class InspectorService:
 
     async def latest(self) -> tuple[int, int, int]:
         """What the live table watches: the newest request, callback and attempt."""
-        latest: tuple[int, int, int] = await asyncio.to_thread(
-            self._read, inspector_store.latest_ids
-        )
-        return latest
+
+        def read() -> tuple[int, int, int]:
+            request = self._read_log(inspector_store.latest_request_id)
+            callback, attempt = self._read(inspector_store.latest_callback_ids)
+            return request, callback, attempt
+
+        return await asyncio.to_thread(read)
 
     async def resend(self, callback_id: int) -> None:
         await self._platform.sandbox.resend_callback(callback_id)

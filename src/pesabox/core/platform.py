@@ -32,6 +32,7 @@ from pesabox.security.web_sessions import PortalSessions
 from pesabox.settings import Settings
 from pesabox.storage import apps_store, certificates_store, parties_store
 from pesabox.storage.db import checkpoint_wal, make_engine, read_transaction
+from pesabox.storage.inspector_db import open_log_engine
 from pesabox.storage.ledger_store import LedgerStore
 from pesabox.storage.types import Connection, Engine
 from pesabox.storage.writer import LedgerWriter
@@ -131,7 +132,12 @@ class Platform:
         self.settlement = SettlementJob(
             engine=self.engine, writer=self.writer, ledger=self.ledger, clock=self.clock
         )
-        self.request_log = RequestLog(engine=self.engine, retention=settings.inspector_retention)
+        self.inspector_engine = open_log_engine(self.engine, settings.inspector_database_url)
+        self.request_log = RequestLog(
+            engine=self.engine,
+            log_engine=self.inspector_engine,
+            retention=settings.inspector_retention,
+        )
         self._sweeper: asyncio.Task[None] | None = None
         self._checkpointer: asyncio.Task[None] | None = None
 
@@ -179,6 +185,8 @@ class Platform:
         await self.dispatcher.stop()
         await self.request_log.stop()
         await self.writer.close()
+        if self.inspector_engine is not self.engine:
+            self.inspector_engine.dispose()
         self.engine.dispose()
 
     def _deliver(self, settlement: Settlement) -> None:

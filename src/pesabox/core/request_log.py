@@ -6,6 +6,11 @@ once `FLUSH_ROWS` are waiting, in its own short db transaction: the parsing and 
 (`domain.inspected_request`) and the app lookup run there, off the request path, and the
 ledger writer's batches never carry inspector rows, so a payment's commit never waits on
 them. Each flush also prunes the table to the newest `retention` rows.
+
+The rows go through `log_engine`: on SQLite a database file of the log's own, with its own
+WAL, write lock and relaxed durability (`storage.inspector_db`); on PostgreSQL the main
+database, with `synchronous_commit` off for the flush's transaction. Apps are looked up in
+the main database (`engine`).
 """
 
 from __future__ import annotations
@@ -49,8 +54,10 @@ CapturedRequest = tuple[float, str, str, bytes | None, int, float, bytes, bytes]
 
 
 class RequestLog:
-    def __init__(self, *, engine: Engine, retention: int) -> None:
+    def __init__(self, *, engine: Engine, retention: int, log_engine: Engine | None = None) -> None:
         self._engine = engine
+        # Where the rows go; the main database when none is given (and on PostgreSQL).
+        self.log_engine = log_engine if log_engine is not None else engine
         self._retention = retention
         self._pending: list[CapturedRequest] = []
         self._wake = asyncio.Event()
@@ -134,15 +141,20 @@ class RequestLog:
 
     @contextmanager
     def _transaction(self) -> Iterator[Connection]:
-        # SQLite has one writer at a time, so the flush queues on the writers' file lock like
-        # every writer. PostgreSQL needs no turn-taking for rows nobody else writes: a plain
-        # db transaction, without the ledger's advisory lock, keeps payments from waiting.
-        if self._engine.dialect.name == "sqlite":
-            with write_transaction(self._engine) as conn:
+        engine = self.log_engine
+        if engine.dialect.name == "sqlite":
+            # One writer at a time per SQLite file: the workers' flushes take turns on the
+            # log file's own lock (the ledger's, if the log shares its file).
+            with write_transaction(engine) as conn:
                 yield conn
-        else:
-            with self._engine.begin() as conn:
-                yield conn
+            return
+        # PostgreSQL needs no turn-taking for rows nobody else writes: a plain db
+        # transaction, without the ledger's advisory lock, keeps payments from waiting; and
+        # its commit need not wait for the WAL flush (a crash may lose the last moments of
+        # the log, never a payment: the setting is local to this transaction).
+        with engine.begin() as conn:
+            conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
+            yield conn
 
     def _apps_for(self, credentials: set[str | None]) -> dict[str | None, AppLabel]:
         """The app (id, name) of each credential; a read only for ones not seen before."""

@@ -4,6 +4,11 @@ Reads look at the newest rows only: the request log keeps the newest
 `PESABOX_INSPECTOR_RETENTION` rows, and the callback outbox, which is never pruned, is read
 within the same number of newest callbacks, so a filter costs a bounded scan however long a
 database has been running.
+
+On SQLite the request log is a database file of its own (`storage.inspector_db`), so no
+query joins it to the callbacks: the functions on requests take a connection to the log,
+those on callbacks one to the main database, and a callback filter that goes through the
+requests is given the ids they carry (`linked_transaction_ids`).
 """
 
 from __future__ import annotations
@@ -12,12 +17,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from sqlalchemy import (
+    ARRAY,
     ColumnElement,
     Connection,
+    Text,
     and_,
+    any_,
     delete,
+    false,
     func,
+    literal,
     or_,
     select,
     true,
@@ -151,10 +162,14 @@ def get_request(conn: Connection, request_id: int) -> dict[str, Any] | None:
     return dict(row) if row is not None else None
 
 
-def latest_ids(conn: Connection) -> tuple[int, int, int]:
-    """The newest request, callback and attempt ids: what the live stream watches."""
+def latest_request_id(log: Connection) -> int:
+    return log.execute(select(func.max(inspector_requests.c.id))).scalar() or 0
+
+
+def latest_callback_ids(conn: Connection) -> tuple[int, int]:
+    """The newest callback and attempt ids: with the newest request's, what the live stream
+    watches."""
     return (
-        conn.execute(select(func.max(inspector_requests.c.id))).scalar() or 0,
         conn.execute(select(func.max(callbacks.c.id))).scalar() or 0,
         conn.execute(select(func.max(callback_attempts.c.id))).scalar() or 0,
     )
@@ -163,40 +178,61 @@ def latest_ids(conn: Connection) -> tuple[int, int, int]:
 # --- reading callbacks ------------------------------------------------------------------------
 
 
-def _linked_transaction_ids(wanted: InspectorFilter) -> Any:
-    """The ids a callback is filed under (its transaction_id) for the requests that match."""
+# The filter fields a callback can match only through the requests behind it.
+_THROUGH_REQUESTS = ("app", "shortcode", "msisdn")
+
+# For each of those fields the filter sets: the transaction ids (a callback's
+# `transaction_id`) its matching requests carry.
+LinkedIds = dict[str, list[str]]
+
+
+def linked_transaction_ids(log: Connection, wanted: InspectorFilter) -> LinkedIds:
+    """Read from the request log, for `_callback_conditions`."""
     table = inspector_requests.c
-    conditions = _request_conditions(wanted)
-    return union(
-        select(table.checkout_request_id.label("linked")).where(*conditions),
-        select(table.conversation_id).where(*conditions),
-        select(table.trans_id).where(*conditions),
-    )
+    linked: LinkedIds = {}
+    for name in _THROUGH_REQUESTS:
+        value = getattr(wanted, name)
+        if not value:
+            continue
+        conditions = _request_conditions(InspectorFilter(**{name: value}))
+        query = union(
+            select(table.checkout_request_id.label("linked")).where(*conditions),
+            select(table.conversation_id).where(*conditions),
+            select(table.trans_id).where(*conditions),
+        )
+        linked[name] = [tid for tid in log.execute(query).scalars() if tid is not None]
+    return linked
 
 
-def _callback_conditions(wanted: InspectorFilter) -> list[ColumnElement[bool]]:
+def _among(column: ColumnElement[Any], values: list[str], dialect: str) -> ColumnElement[bool]:
+    """`column` is one of `values`, however many: one bound parameter, not one each (up to
+    three ids for each of the retained requests would pass SQLite's limit on parameters)."""
+    if not values:
+        return false()
+    if dialect == "sqlite":
+        each = func.json_each(orjson.dumps(values).decode()).table_valued("value")
+        return column.in_(select(each.c.value))
+    return column == any_(literal(values, ARRAY(Text)))
+
+
+def _callback_conditions(
+    wanted: InspectorFilter, linked: LinkedIds, dialect: str
+) -> list[ColumnElement[bool]]:
     """A callback matches when a matching request links to it, or its payload names the
     value (a C2B confirmation from the handset has no API request behind it)."""
     table = callbacks.c
     conditions: list[ColumnElement[bool]] = []
     if wanted.app:
-        conditions.append(table.transaction_id.in_(_linked_transaction_ids(wanted)))
-    if wanted.shortcode:
-        linked = _linked_transaction_ids(InspectorFilter(shortcode=wanted.shortcode))
-        conditions.append(
-            or_(
-                table.transaction_id.in_(linked),
-                table.payload.contains(wanted.shortcode, autoescape=True),
+        conditions.append(_among(table.transaction_id, linked.get("app", []), dialect))
+    for name in ("shortcode", "msisdn"):
+        value = getattr(wanted, name)
+        if value:
+            conditions.append(
+                or_(
+                    _among(table.transaction_id, linked.get(name, []), dialect),
+                    table.payload.contains(value, autoescape=True),
+                )
             )
-        )
-    if wanted.msisdn:
-        linked = _linked_transaction_ids(InspectorFilter(msisdn=wanted.msisdn))
-        conditions.append(
-            or_(
-                table.transaction_id.in_(linked),
-                table.payload.contains(wanted.msisdn, autoescape=True),
-            )
-        )
     if wanted.transaction_id:
         conditions.append(
             or_(
@@ -208,13 +244,21 @@ def _callback_conditions(wanted: InspectorFilter) -> list[ColumnElement[bool]]:
 
 
 def list_callbacks(
-    conn: Connection, wanted: InspectorFilter, *, window: int, limit: int = 50
+    conn: Connection,
+    wanted: InspectorFilter,
+    *,
+    linked: LinkedIds,
+    window: int,
+    limit: int = 50,
 ) -> list[dict[str, Any]]:
-    """Matching callbacks among the newest `window`, newest first, each with its attempts."""
+    """Matching callbacks among the newest `window`, newest first, each with its attempts.
+
+    `linked`: `linked_transaction_ids` for the same filter, read from the request log."""
     newest = conn.execute(select(func.max(callbacks.c.id))).scalar() or 0
+    conditions = _callback_conditions(wanted, linked, conn.dialect.name)
     query = (
         select(callbacks)
-        .where(callbacks.c.id > newest - window, *_callback_conditions(wanted))
+        .where(callbacks.c.id > newest - window, *conditions)
         .order_by(callbacks.c.id.desc())
         .limit(min(max(limit, 1), PAGE_ROWS_MAX))
     )
