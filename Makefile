@@ -50,4 +50,4 @@ bench: $(DEV_STAMP)
 	$(BIN)/python -m bench.run
 
 clean:
-	rm -rf $(VENV) pesabox.db pesabox.db-wal pesabox.db-shm
+	rm -rf $(VENV) pesabox.db pesabox.db-wal pesabox.db-shm pesabox.db.inspector.db*

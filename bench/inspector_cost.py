@@ -28,6 +28,7 @@ from pesabox.api.request_log import RequestRecorder
 from pesabox.clock import SystemClock
 from pesabox.core.request_log import CapturedRequest, RequestLog, _row
 from pesabox.storage.db import make_engine
+from pesabox.storage.inspector_db import open_log_engine
 from pesabox.storage.migrate import upgrade_to_head
 
 BATCH = 2_000
@@ -84,7 +85,9 @@ def main(argv: list[str]) -> int:
         url = argv[0] if argv else f"sqlite:///{Path(directory) / 'inspector.db'}"
         engine = make_engine(url)
         upgrade_to_head(engine)
-        request_log = RequestLog(engine=engine, retention=RETENTION)
+        # As a server opens it: on SQLite the log's own file beside the main one.
+        log_engine = open_log_engine(engine)
+        request_log = RequestLog(engine=engine, log_engine=log_engine, retention=RETENTION)
         recorder = RequestRecorder(
             request_log=request_log, clock=SystemClock(), max_body_bytes=64 * 1024
         )
@@ -110,6 +113,7 @@ def main(argv: list[str]) -> int:
             ),
             "flush, per request (rows, insert, delete, commit)": cpu_us_per_item(flush, BATCH),
         }
+        log_engine.dispose()
         engine.dispose()
     for label, value in results.items():
         print(f"{label:52} {value:6.1f} µs CPU")

@@ -1183,6 +1183,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--pesabox", help="path of the pesabox CLI (default: the venv's)")
     parser.add_argument("--out", type=Path, default=RESULTS_DIR / "latest.json")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (db, logs)")
+    parser.add_argument(
+        "--recording-only",
+        action="store_true",
+        help="phases A and F only: what the inspector's recording costs (no targets checked)",
+    )
     return parser.parse_args(argv)
 
 
@@ -1249,6 +1254,8 @@ def benchmark(args: argparse.Namespace, children: Children, workdir: Path) -> di
         print("phase A: healthz ...", flush=True)
         results["healthz"] = phase_healthz(ctx)
         print(f"phase A: {results['healthz']['rate_per_s']:,.0f} req/s", flush=True)
+        if args.recording_only:
+            return recording_only(ctx, results, report, started)
         print("phase B: STK push accept ...", flush=True)
         results["accept"] = phase_accept(ctx)
         print(f"phase B: {results['accept']['closed']['rate_per_s']:,.0f} push/s", flush=True)
@@ -1272,6 +1279,38 @@ def benchmark(args: argparse.Namespace, children: Children, workdir: Path) -> di
     return report
 
 
+def recording_only(
+    ctx: Context, results: dict[str, Any], report: dict[str, Any], started: float
+) -> dict[str, Any]:
+    """`--recording-only`: phase F after phase A, and only its figures in the summary."""
+    print("phase F: STK push accept, inspector recording off and on ...", flush=True)
+    results["recording"] = phase_recording(ctx)
+    rates = {k: round(v["rate_per_s"]) for k, v in results["recording"]["runs"].items()}
+    print(f"phase F: push/s {rates}", flush=True)
+    report["results"] = results
+    report["machine_before_phases"] = ctx.quiet
+    figures = recording_figures(results["recording"], results["healthz"]["rate_per_s"])
+    report["summary"] = {"figures": {"healthz_per_s": results["healthz"]["rate_per_s"], **figures}}
+    report["elapsed_s"] = round(time.monotonic() - started, 1)
+    return report
+
+
+def print_recording_report(report: dict[str, Any]) -> None:
+    f = report["summary"]["figures"]
+    for name, run in report["results"]["recording"]["runs"].items():
+        cpu = per_request_us(run["cpu_s"].get("server"), run["ok"])
+        print(f"F {name}: {_fmt(run['rate_per_s'])} push/s, server µs/push {_fmt(cpu)}")
+    print(
+        f"F inspector recording: healthz {_fmt(f['healthz_per_s'])} req/s; pushes/s off "
+        f"{_fmt(f['pushes_per_s_recording_off'])}, on {_fmt(f['pushes_per_s_recording_on'])}; "
+        f"pushes/healthz off {_fmt(f['pushes_per_healthz_recording_off'], 3)}, on "
+        f"{_fmt(f['pushes_per_healthz_recording_on'], 3)}; cost "
+        f"{_fmt((f['recording_cost_share'] or 0) * 100, 1)}% of push throughput; server "
+        f"µs/push off {_fmt(f['server_cpu_us_per_push_recording_off'])}, on "
+        f"{_fmt(f['server_cpu_us_per_push_recording_on'])}"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     signal.signal(signal.SIGTERM, _raise_on_sigterm)
@@ -1283,7 +1322,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         report = benchmark(args, children, workdir)
         write_results(report, args.out)
-        print_report(report)
+        if args.recording_only:
+            print_recording_report(report)
+        else:
+            print_report(report)
         print(f"\nresult written to {args.out} ({report['elapsed_s']}s)")
         return 0
     except BenchError as error:
