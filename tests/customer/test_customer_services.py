@@ -27,7 +27,8 @@ from pesabox.storage import customer_store, handset_store, parties_store
 from pesabox.storage.db import write_transaction
 from pesabox.storage.ledger_store import LedgerStore
 from pesabox.storage.ledger_verify import verify
-from pesabox.storage.tables import transfers
+from pesabox.storage.tables import accounts as ledger_accounts
+from pesabox.storage.tables import daily_totals, transfers
 from pesabox.storage.types import Connection, Engine
 
 T = TypeVar("T")
@@ -140,11 +141,80 @@ def test_send_money_refusals_move_nothing(
 ) -> None:
     engine, _ = seeded_engine
     context = _context()
+    sender_before = _balance(engine, context, f"wallet:{order.msisdn}")
     done = _send(engine, context, order, "TST0000004")
     assert done.result_code == code
     assert _balance(engine, context, f"wallet:{JANE}") == 5_000_000
+    assert _balance(engine, context, f"wallet:{order.msisdn}") == sender_before
+    assert _daily_debits(engine, order.msisdn) == 0
     assert _texts(engine, order.msisdn)[0].startswith("Failed.")
     assert _points(engine, context, order.msisdn) == 0
+
+
+def _daily_debits(engine: Engine, msisdn: str) -> int:
+    """What today's (any day's) daily limit has counted for the wallet."""
+
+    def read(conn: Connection) -> int:
+        total = conn.execute(
+            select(func.coalesce(func.sum(daily_totals.c.debits_cents), 0))
+            .select_from(daily_totals.join(ledger_accounts))
+            .where(ledger_accounts.c.code == f"wallet:{msisdn}")
+        ).scalar_one()
+        return int(total)
+
+    return _run(engine, read)
+
+
+def _fund(engine: Engine, msisdn: str, cents: int) -> None:
+    funding = TransferRequest(
+        f"fund:{msisdn}", accounts.FLOAT.code, f"wallet:{msisdn}", cents, Purpose.FUNDING
+    )
+    assert _run(engine, lambda c: LedgerStore().post(c, [funding], now=NOW)).ok
+
+
+def test_send_money_over_the_daily_limit_or_the_recipients_cap_moves_nothing(
+    seeded_engine: tuple[Engine, SandboxCredentials],
+) -> None:
+    engine, _ = seeded_engine
+    context = _context()
+    # JOHN, funded to his KES 500,000 cap, sends 250,000 and 240,000: a third KES 20,000
+    # would pass the KES 500,000 daily limit, and is neither paid nor counted.
+    _fund(engine, JOHN, 40_000_000)
+    assert _send(engine, context, SendOrder(JOHN, PETER, 25_000_000, True), "TST0000061")
+    assert _send(engine, context, SendOrder(JOHN, JANE, 24_000_000, True), "TST0000062")
+    spent = _daily_debits(engine, JOHN)
+    wallet = _balance(engine, context, f"wallet:{JOHN}")
+    assert (spent, wallet) == (49_000_000 + 10_800 + 10_800, 1_000_000 - 21_600)
+    over = _send(engine, context, SendOrder(JOHN, PETER, 2_000_000, True), "TST0000063")
+    assert over.result_code == 4
+    assert (_daily_debits(engine, JOHN), _balance(engine, context, f"wallet:{JOHN}")) == (
+        spent, wallet,
+    )  # fmt: skip
+    # JANE (now KES 290,000) is brought to KES 499,990: KES 100 more would pass her cap.
+    _fund(engine, JANE, 20_999_000)
+    capped = _send(engine, context, SendOrder(PETER, JANE, 10_000, pin_ok=True), "TST0000064")
+    assert capped.result_code == 8
+    assert _balance(engine, context, f"wallet:{JANE}") == 49_999_000
+    assert _daily_debits(engine, PETER) == 0
+
+
+def test_bonga_pin_checked_against_an_old_digest_is_wrong(
+    seeded_engine: tuple[Engine, SandboxCredentials],
+) -> None:
+    engine, _ = seeded_engine
+    context = _context()
+    _with_pin(engine)
+    _send(engine, context, SendOrder(JOHN, JANE, 200_000, pin_ok=True), "TST0000070")
+    old = _digest()
+    # The PIN changes between the check (off the writer) and the transfer's writer job.
+    changed = PinSetRequest(JOHN, "12345678", 10_000, pin_digest("8642"))
+    assert _run(engine, lambda c: set_pin(c, changed, lockout_threshold=3, now=NOW)) == (
+        PinSetOutcome.SET
+    )
+    order = PointsTransferOrder(JOHN, JANE, 50, TypedPin(True, old))
+    done = _run(engine, lambda c: transfer_points(c, context, order, receipt="TST0000071", now=NOW))
+    assert done.result_code == 2001
+    assert _points(engine, context, JANE) == 0
 
 
 def test_airtime_is_recorded_as_the_numbers_last_topup(
