@@ -87,56 +87,31 @@ TARIFFS: tuple[Tariff, ...] = (
     ),
 )
 
-# B2C: the sources give no business-to-customer tariff, so the business is charged what the
-# customer pays to send the same amount to an M-Pesa user (mpesa-domain-and-g2.md §2.2,
-# 2024-2025 bands) until a published B2C table replaces this row.
-B2C_TARIFFS: tuple[Tariff, ...] = (
-    Tariff(
-        date(2023, 9, 15),
-        "b2c",
-        _bands(
-            [
-                (1, 100, 0),
-                (101, 500, 7),
-                (501, 1_000, 13),
-                (1_001, 1_500, 23),
-                (1_501, 2_500, 33),
-                (2_501, 3_500, 53),
-                (3_501, 5_000, 57),
-                (5_001, 7_500, 78),
-                (7_501, 10_000, 90),
-                (10_001, 15_000, 100),
-                (15_001, 20_000, 105),
-                (20_001, 250_000, 108),
-            ]
-        ),
-    ),
-)
-
 # Send Money to another M-Pesa user (P2P), mpesa-domain-and-g2.md §2.2's current table;
 # 1-49 and 50-100 are both free, so they share one band here.
-P2P_TARIFFS: tuple[Tariff, ...] = (
-    Tariff(
-        date(2023, 9, 15),
-        "p2p",
-        _bands(
-            [
-                (1, 100, 0),
-                (101, 500, 7),
-                (501, 1_000, 13),
-                (1_001, 1_500, 23),
-                (1_501, 2_500, 33),
-                (2_501, 3_500, 53),
-                (3_501, 5_000, 57),
-                (5_001, 7_500, 78),
-                (7_501, 10_000, 90),
-                (10_001, 15_000, 100),
-                (15_001, 20_000, 105),
-                (20_001, 250_000, 108),
-            ]
-        ),
-    ),
+_P2P_BANDS = _bands(
+    [
+        (1, 100, 0),
+        (101, 500, 7),
+        (501, 1_000, 13),
+        (1_001, 1_500, 23),
+        (1_501, 2_500, 33),
+        (2_501, 3_500, 53),
+        (3_501, 5_000, 57),
+        (5_001, 7_500, 78),
+        (7_501, 10_000, 90),
+        (10_001, 15_000, 100),
+        (15_001, 20_000, 105),
+        (20_001, 250_000, 108),
+    ]
 )
+
+# B2C: the sources give no business-to-customer tariff, so the business is charged what the
+# customer pays to send the same amount to an M-Pesa user (the P2P bands above) until a
+# published B2C table replaces this row.
+B2C_TARIFFS: tuple[Tariff, ...] = (Tariff(date(2023, 9, 15), "b2c", _P2P_BANDS),)
+
+P2P_TARIFFS: tuple[Tariff, ...] = (Tariff(date(2023, 9, 15), "p2p", _P2P_BANDS),)
 
 # Buy Goods ("Mauzo"): the merchant pays 0.5% of amounts above KES 200, at most KES 200.
 MAUZO_FREE_UP_TO_CENTS = kes(200)
