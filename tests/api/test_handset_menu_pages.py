@@ -107,3 +107,20 @@ async def test_prompt_buttons_refuse_junk_ids(gateway: Gateway) -> None:
         )
         assert reply.status_code == 200, reply.text
         assert "No such payment prompt." in reply.text
+
+
+async def test_a_send_money_form_posted_twice_sends_once(gateway: Gateway) -> None:
+    shown = await gateway.client.get(f"/ui/phone/{JOHN}?screen=send")
+    # The one-time field is named as the org portal's is.
+    key = re.search(r'name="form_key" value="([^"]+)"', shown.text)
+    token = _CSRF.search(shown.text)
+    assert key and token
+    fields = {
+        "_csrf_token": token.group(1), "form_key": key.group(1),
+        "recipient": "254708374150", "amount": "10", "pin": "1234",
+    }  # fmt: skip
+    for _ in range(2):
+        reply = await gateway.client.post(f"/ui/phone/{JOHN}/send-money", data=fields)
+        assert reply.status_code in (200, 303), reply.text
+    account = (await gateway.client.get("/sandbox/v1/handsets/254708374150/account")).json()
+    assert account["balance"] == 50_000 + 10

@@ -58,7 +58,7 @@ class PinForm:
 class MenuForm:
     """Every field the M-PESA and Bonga menus' forms send; each form fills its own."""
 
-    form_token: str = ""
+    form_key: str = ""
     pin: str = ""
     amount: str = ""
     recipient: str = ""
@@ -149,7 +149,7 @@ async def phone_page(
         account=account,
         statement=statement_rows(account.mini_statement) if account else [],
         bundles=platform.bonga.bundles(),
-        form_token=secrets.token_urlsafe(12),
+        form_key=secrets.token_urlsafe(12),
         **await _live_parts(request, msisdn),
     )
 
@@ -240,7 +240,7 @@ async def send_money(
     async def act() -> Notice:
         done = await platform_of(request).customer_menu.send_money(
             msisdn, recipient=data.recipient.strip(), amount_cents=_amount_cents(data.amount),
-            pin=data.pin, key=form_key(msisdn, data.form_token),
+            pin=data.pin, key=form_key(msisdn, data.form_key),
         )  # fmt: skip
         return outcome_notice(done, done="Money sent.")
 
@@ -259,7 +259,7 @@ async def pay_bill(
             )
         order = PaymentOrder(
             "handset", msisdn, _shortcode(data.business_number), c2b.PAY_BILL,
-            _amount_cents(data.amount), account, idempotency_key=form_key(msisdn, data.form_token),
+            _amount_cents(data.amount), account, idempotency_key=form_key(msisdn, data.form_key),
         )  # fmt: skip
         return await _pay(request, order, data.pin)
 
@@ -273,7 +273,7 @@ async def buy_goods(
     async def act() -> Notice:
         order = PaymentOrder(
             "handset", msisdn, _shortcode(data.till_number), c2b.BUY_GOODS,
-            _amount_cents(data.amount), "", idempotency_key=form_key(msisdn, data.form_token),
+            _amount_cents(data.amount), "", idempotency_key=form_key(msisdn, data.form_key),
         )  # fmt: skip
         return await _pay(request, order, data.pin)
 
@@ -303,7 +303,7 @@ async def buy_airtime(
         done = await platform_of(request).customer_menu.buy_airtime(
             msisdn, recipient=data.recipient.strip() or msisdn,
             amount_cents=_amount_cents(data.amount), pin=data.pin,
-            key=form_key(msisdn, data.form_token),
+            key=form_key(msisdn, data.form_key),
         )  # fmt: skip
         return outcome_notice(done, done="Airtime bought.")
 
@@ -350,7 +350,7 @@ async def transfer_points(
         points = _whole(data.points, "points", cap=MAX_POINTS)
         done = await platform_of(request).bonga.transfer(
             msisdn, recipient=data.recipient.strip(), points=points, pin=data.pin,
-            key=form_key(msisdn, data.form_token),
+            key=form_key(msisdn, data.form_key),
         )  # fmt: skip
         return outcome_notice(done, done=f"{done.amount} Bonga points transferred.")
 
@@ -363,7 +363,7 @@ async def buy_bundle(
 ) -> Redirect:
     async def act() -> Notice:
         done = await platform_of(request).bonga.buy_bundle(
-            msisdn, bundle_code=data.bundle, pin=data.pin, key=form_key(msisdn, data.form_token)
+            msisdn, bundle_code=data.bundle, pin=data.pin, key=form_key(msisdn, data.form_key)
         )
         return outcome_notice(done, done="Data bundle bought.")
 
