@@ -1,19 +1,15 @@
 """The texts M-PESA and Bonga send a customer about what they did from the handset's menus
-(Send Money, Buy Airtime, Bonga), in the shape of the real messages."""
+(Send Money, Buy Airtime, Bonga), in the shape of the real messages; the moment is worded
+by domain/sms.py's `when`, as every M-PESA text is."""
 
 from __future__ import annotations
 
-from pesabox.clock import eat_datetime
+from pesabox.domain.sms import when as _when
 from pesabox.money import cents_to_decimal_string as shillings
 
 MPESA = "MPESA"
 BONGA = "Bonga"
 SAFARICOM = "Safaricom"
-
-
-def _when(now: float) -> str:
-    moment = eat_datetime(now)
-    return f"on {moment:%d/%m/%y} at {moment:%I:%M %p}"
 
 
 def money_sent(

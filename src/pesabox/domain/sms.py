@@ -6,6 +6,12 @@ from pesabox.clock import eat_datetime
 from pesabox.money import cents_to_decimal_string as shillings
 
 
+def when(now: float) -> str:
+    """The moment as M-PESA's texts say it: "on 28/11/26 at 09:15 AM" (East Africa Time)."""
+    moment = eat_datetime(now)
+    return f"on {moment:%d/%m/%y} at {moment:%I:%M %p}"
+
+
 def payment_confirmed(
     *,
     receipt: str,
@@ -18,11 +24,10 @@ def payment_confirmed(
 ) -> str:
     """A customer's payment to an organisation went through; `account` may be empty
     (Buy Goods has none)."""
-    moment = eat_datetime(now)
     for_account = f" for account {account}" if account else ""
     return (
-        f"{receipt} Confirmed. Ksh{shillings(amount_cents)} sent to {payee}{for_account} on "
-        f"{moment:%d/%m/%y} at {moment:%I:%M %p}. New M-PESA balance is "
+        f"{receipt} Confirmed. Ksh{shillings(amount_cents)} sent to {payee}{for_account} "
+        f"{when(now)}. New M-PESA balance is "
         f"Ksh{shillings(balance_cents)}. Transaction cost, Ksh{shillings(fee_cents)}."
     )
 
@@ -44,10 +49,9 @@ def payout_received(
     *, receipt: str, amount_cents: int, payer: str, balance_cents: int, now: float
 ) -> str:
     """A business paid the customer (B2C)."""
-    moment = eat_datetime(now)
     return (
-        f"{receipt} Confirmed. You have received Ksh{shillings(amount_cents)} from {payer} on "
-        f"{moment:%d/%m/%y} at {moment:%I:%M %p}. New M-PESA balance is "
+        f"{receipt} Confirmed. You have received Ksh{shillings(amount_cents)} from {payer} "
+        f"{when(now)}. New M-PESA balance is "
         f"Ksh{shillings(balance_cents)}."
     )
 
@@ -63,10 +67,9 @@ def payment_reversed(
 ) -> str:
     """The business reversed the customer's payment (Reversal API); `amount_cents` is what
     came back to the wallet."""
-    moment = eat_datetime(now)
     return (
         f"{receipt} Confirmed. Transaction {original_receipt} to {payee} has been reversed. "
-        f"Ksh{shillings(amount_cents)} has been credited to your M-PESA account on "
-        f"{moment:%d/%m/%y} at {moment:%I:%M %p}. New M-PESA balance is "
+        f"Ksh{shillings(amount_cents)} has been credited to your M-PESA account "
+        f"{when(now)}. New M-PESA balance is "
         f"Ksh{shillings(balance_cents)}."
     )
