@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
+from pesabox.core.customer_admin import CustomerAdminService
 from pesabox.core.customer_menu import CustomerMenuService, bad_input, check_msisdn
 from pesabox.core.pin_check import PinCheck
 from pesabox.domain.bonga import is_valid_pin
@@ -30,8 +31,10 @@ class BongaService:
         writer: LedgerWriter,
         ledger: LedgerStore,
         menu: CustomerMenuService,
+        customers: CustomerAdminService,
         pins: PinCheck,
     ) -> None:
+        self._customers = customers
         self._pins = pins
         self._engine = engine
         self._writer = writer
@@ -44,7 +47,7 @@ class BongaService:
 
     async def balance(self, msisdn: str) -> int | None:
         """The customer's points; None for a number that is no customer."""
-        if await self._menu.profile(msisdn) is None:
+        if await self._customers.profile(msisdn) is None:
             return None
 
         def read() -> int:

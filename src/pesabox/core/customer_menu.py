@@ -1,5 +1,6 @@
-"""The customer's own M-PESA menu on the simulated handset: creating test customers, Send
-Money, Buy Airtime and My Account. The sandbox API and the phone page both call this."""
+"""The customer's own M-PESA menu on the simulated handset: Send Money, Buy Airtime and My
+Account (test customers themselves are core/customer_admin.py's). The sandbox API and the
+phone page both call this."""
 
 from __future__ import annotations
 
@@ -11,22 +12,17 @@ from typing import TypeVar
 
 from sqlalchemy.exc import IntegrityError
 
-from pesabox.clock import Clock, eat_datetime
+from pesabox.clock import Clock
 from pesabox.core.pin_check import PinCheck, PinVerdict
 from pesabox.domain import accounts
-from pesabox.domain.bonga import LineType, is_valid_pin
-from pesabox.domain.ledger import Purpose, TransferRequest
-from pesabox.domain.rules import limits_on
 from pesabox.domain.services.airtime import AirtimeOrder, buy_airtime
 from pesabox.domain.services.bonga_earning import points_balance
 from pesabox.domain.services.handset_menu import MenuContext
 from pesabox.domain.services.send_money import SendOrder, send_money
 from pesabox.errors import SandboxError
 from pesabox.ids import receipt_number
-from pesabox.security.credentials import pin_digest
 from pesabox.settings import Settings
-from pesabox.storage import customer_store, ledger_queries, parties_store
-from pesabox.storage.customer_store import CustomerProfile, NewCustomer
+from pesabox.storage import ledger_queries, parties_store
 from pesabox.storage.db import read_transaction
 from pesabox.storage.handset_store import HandsetTransaction
 from pesabox.storage.ledger_queries import StatementLine
@@ -36,20 +32,9 @@ from pesabox.storage.writer import LedgerWriter
 
 T = TypeVar("T")
 MSISDN = re.compile(r"254(7[0-9]|1[01])[0-9]{7}")
-_NATIONAL_ID = re.compile(r"[0-9]{6,10}")
 # A fresh receipt is drawn when one collides (or a same-key request won a race).
 _RECEIPT_ATTEMPTS = 3
 MINI_STATEMENT_LINES = 10
-
-
-@dataclass(frozen=True, slots=True)
-class CustomerForm:
-    msisdn: str
-    name: str
-    pin: str
-    national_id: str
-    line_type: str
-    opening_balance_cents: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,20 +54,6 @@ def check_msisdn(value: str, field: str = "msisdn") -> str:
     if not MSISDN.fullmatch(value):
         raise bad_input(field, "a Safaricom number, 254 and 9 digits")
     return value
-
-
-def check_form(form: CustomerForm) -> None:
-    check_msisdn(form.msisdn)
-    if not 1 <= len(form.name.strip()) <= 100 or not form.name.isprintable():
-        raise bad_input("name", "1 to 100 printable characters")
-    if not is_valid_pin(form.pin):
-        raise bad_input("pin", "4 digits")
-    if not _NATIONAL_ID.fullmatch(form.national_id):
-        raise bad_input("national_id", "6 to 10 digits")
-    if form.line_type not in {LineType.PREPAY, LineType.POSTPAY}:
-        raise bad_input("line_type", "prepay or postpay")
-    if form.opening_balance_cents < 0:
-        raise bad_input("opening_balance", "zero or more")
 
 
 class CustomerMenuService:
@@ -106,54 +77,6 @@ class CustomerMenuService:
             points_per_100_kes=settings.bonga_points_per_100_kes,
             pin_lockout_threshold=settings.bonga_pin_lockout_threshold,
         )
-
-    # --- customers --------------------------------------------------------------------
-
-    async def create_customer(self, form: CustomerForm) -> CustomerProfile:
-        check_form(form)
-        digest = await asyncio.to_thread(pin_digest, form.pin)
-        now = self._clock.now()
-        max_balance = limits_on(eat_datetime(now).date()).max_balance_cents
-        if form.opening_balance_cents > max_balance:
-            raise bad_input("opening_balance", "above the wallet's balance limit")
-        new = NewCustomer(form.msisdn, form.name.strip(), digest, form.national_id, form.line_type)
-
-        def job(conn: Connection) -> CustomerProfile | None:
-            if not customer_store.insert_customer(conn, new, now=now):
-                return None
-            wallet = accounts.customer_wallet(new.msisdn, max_balance_cents=max_balance)
-            self._ledger.ensure_accounts(conn, [wallet, accounts.customer_bonga(new.msisdn)], now)
-            if form.opening_balance_cents:
-                _fund(conn, self._ledger, wallet.code, form.opening_balance_cents, now=now)
-            return customer_store.get_profile(conn, new.msisdn)
-
-        created = await self._writer.submit(job)
-        if created is None:
-            raise SandboxError(
-                "a customer with this MSISDN exists", error_code="409.001.01", http_status=409
-            )
-        return created
-
-    async def customers(self) -> list[CustomerProfile]:
-        return await asyncio.to_thread(self._read, customer_store.list_profiles)
-
-    async def profile(self, msisdn: str) -> CustomerProfile | None:
-        if not MSISDN.fullmatch(msisdn):
-            return None
-        return await asyncio.to_thread(self._read, lambda c: customer_store.get_profile(c, msisdn))
-
-    async def unlock(self, msisdn: str) -> CustomerProfile | None:
-        """Clear the M-PESA PIN and *126*5# vetting lockouts, as customer care would; None
-        for a number that is no customer."""
-        if not MSISDN.fullmatch(msisdn):
-            return None
-
-        def job(conn: Connection) -> CustomerProfile | None:
-            for lockout in (customer_store.MPESA_PIN, customer_store.BONGA_VETTING):
-                customer_store.unlock(conn, msisdn, lockout)
-            return customer_store.get_profile(conn, msisdn)
-
-        return await self._writer.submit(job)
 
     # --- Send Money, Buy Airtime ------------------------------------------------------
 
@@ -228,21 +151,3 @@ def _with_receipt(
     job: Callable[[Connection, str, float], HandsetTransaction], receipt: str, now: float
 ) -> Callable[[Connection], HandsetTransaction]:
     return lambda conn: job(conn, receipt, now)
-
-
-def _fund(
-    conn: Connection, ledger: LedgerStore, wallet: str, amount_cents: int, *, now: float
-) -> None:
-    # Opening balances come from the float, as the seed funds its customers; the fixed id
-    # means the wallet is funded once.
-    posting = ledger.post(
-        conn,
-        [
-            TransferRequest(
-                f"opening:{wallet}", accounts.FLOAT.code, wallet, amount_cents, Purpose.FUNDING
-            )
-        ],
-        now=now,
-    )
-    if not posting.ok:
-        raise RuntimeError(f"ledger refused the opening balance of {wallet}: {posting.status}")

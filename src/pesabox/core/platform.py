@@ -15,6 +15,7 @@ from pesabox.callbacks.worker import CallbackDispatcher
 from pesabox.clock import SystemClock
 from pesabox.core.bonga import BongaService
 from pesabox.core.c2b import C2bService
+from pesabox.core.customer_admin import CustomerAdminService
 from pesabox.core.customer_menu import CustomerMenuService
 from pesabox.core.handset import HandsetService
 from pesabox.core.initiator import InitiatorService
@@ -107,14 +108,18 @@ class Platform:
         self.handsets = HandsetService(
             engine=self.engine, stk=self.stk, c2b=self.c2b, clock=self.clock, pins=self.pins
         )
-        # The customer's own menus on the handset (issue 5): Send Money, Airtime, Bonga.
+        # Test customers, and their own menus on the handset (issue 5): Send Money, Airtime,
+        # Bonga.
+        self.customers = CustomerAdminService(
+            engine=self.engine, writer=self.writer, ledger=self.ledger, clock=self.clock
+        )
         self.customer_menu = CustomerMenuService(
             engine=self.engine, writer=self.writer, ledger=self.ledger, clock=self.clock,
             settings=settings, pins=self.pins,
         )  # fmt: skip
         self.bonga = BongaService(
             engine=self.engine, writer=self.writer, ledger=self.ledger, menu=self.customer_menu,
-            pins=self.pins,
+            customers=self.customers, pins=self.pins,
         )  # fmt: skip
         self.sandbox = SandboxService(platform=self)
         # The org portal (issue 5): its sign-in, its use cases, and bank settlement.

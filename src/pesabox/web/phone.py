@@ -16,7 +16,8 @@ from litestar.exceptions import NotFoundException
 from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, ServerSentEvent, Template
 
-from pesabox.core.customer_menu import MSISDN, CustomerForm
+from pesabox.core.customer_admin import CustomerForm
+from pesabox.core.customer_menu import MSISDN
 from pesabox.domain import c2b
 from pesabox.domain.menu_numbers import MAX_POINTS, MAX_SHILLINGS, parse_whole
 from pesabox.domain.services.c2b_payment import PaymentOrder
@@ -100,7 +101,7 @@ def _phone_url(msisdn: str, screen: str = "menu") -> str:
 
 @get("/phones", include_in_schema=False)
 async def phones_page(request: AnyRequest) -> Template:
-    customers = await platform_of(request).customer_menu.customers()
+    customers = await platform_of(request).customers.customers()
     return page(request, "phone/phones.html", customers=customers)
 
 
@@ -112,7 +113,7 @@ async def create_phone(request: AnyRequest, data: Annotated[NewCustomerForm, For
             data.msisdn.strip(), data.name, data.pin, data.national_id.strip(),
             data.line_type, opening * 100,
         )  # fmt: skip
-        created = await platform_of(request).customer_menu.create_customer(form)
+        created = await platform_of(request).customers.create_customer(form)
     except (FormProblem, PesaError) as error:
         return redirect(request, "/ui/phones", Notice(str(error), "error"))
     return redirect(
@@ -125,9 +126,7 @@ async def create_phone(request: AnyRequest, data: Annotated[NewCustomerForm, For
 
 async def _phone_or_none(request: AnyRequest, msisdn: str) -> Any:
     return (
-        await platform_of(request).customer_menu.profile(msisdn)
-        if MSISDN.fullmatch(msisdn)
-        else None
+        await platform_of(request).customers.profile(msisdn) if MSISDN.fullmatch(msisdn) else None
     )
 
 

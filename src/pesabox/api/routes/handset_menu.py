@@ -43,21 +43,21 @@ def _no_such(what: str) -> SandboxError:
 
 @get("/customers")
 async def list_customers(request: AnyRequest) -> dict[str, Any]:
-    customers = await platform_of(request).customer_menu.customers()
+    customers = await platform_of(request).customers.customers()
     return {"customers": [customer_out(c) for c in customers]}
 
 
 @post("/customers", status_code=201)
 async def create_customer(request: AnyRequest) -> dict[str, Any]:
     entry = await decode(request, CustomerEntry)
-    created = await platform_of(request).customer_menu.create_customer(entry.to_form())
+    created = await platform_of(request).customers.create_customer(entry.to_form())
     return customer_out(created)
 
 
 @post("/customers/{msisdn:str}/unlock", status_code=200)
 async def unlock_customer(request: AnyRequest, msisdn: FromPath[str]) -> dict[str, Any]:
     """Clear the customer's M-PESA PIN and Bonga vetting lockouts (sandbox customer care)."""
-    unlocked = await platform_of(request).customer_menu.unlock(msisdn)
+    unlocked = await platform_of(request).customers.unlock(msisdn)
     if unlocked is None:
         raise _no_such("customer")
     return customer_out(unlocked)

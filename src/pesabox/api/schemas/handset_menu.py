@@ -8,7 +8,8 @@ from typing import Any
 import msgspec
 
 from pesabox.api import validation as check
-from pesabox.core.customer_menu import AccountView, CustomerForm
+from pesabox.core.customer_admin import CustomerForm
+from pesabox.core.customer_menu import AccountView
 from pesabox.domain.data_bundles import DataBundle
 from pesabox.domain.menu_numbers import MAX_SHILLINGS, parse_whole
 from pesabox.errors import BadRequest
