@@ -95,7 +95,12 @@ class RequestLog:
             # A write still on its thread finishes before the caller disposes of the engine.
             with contextlib.suppress(Exception):
                 await self._in_flight
-        await self.flush()
+        try:
+            await self.flush()
+        except Exception:
+            # Stopping must finish whatever the log's database says: the rest of the platform
+            # (the ledger writer, the engine) still has to close after this.
+            log.exception("writing the inspector's last requests failed; they are lost")
 
     async def flush(self) -> int:
         """Write what is waiting now; the number of rows written."""
@@ -202,14 +207,14 @@ def _row(captured: CapturedRequest, app: AppLabel) -> tuple[Any, ...]:
     facts = read_facts(path, request, response)
     return (
         received_at,
-        method[:10],
-        path[:255],
+        _text(method, 10),
+        _text(path, 255),
         app[0],
         app[1],
         status_code,
         latency_ms,
-        excerpt(request_body, request),
-        excerpt(response_body, response),
+        _printable(excerpt(request_body, request)),
+        _printable(excerpt(response_body, response)),
         _clip(facts.result_code, 40),
         _clip(facts.checkout_request_id, 80),
         _clip(facts.merchant_request_id, 80),
@@ -223,7 +228,17 @@ def _row(captured: CapturedRequest, app: AppLabel) -> tuple[Any, ...]:
 
 def _clip(value: str | None, length: int) -> str | None:
     # Whatever a client sends must fit its column: a long value is cut, never refused.
-    return value[:length] if value is not None else None
+    return _text(value, length) if value is not None else None
+
+
+def _text(value: str, length: int) -> str:
+    return _printable(value[:length])
+
+
+def _printable(value: str) -> str:
+    # PostgreSQL refuses a NUL in text, and a client may well send one (`%00` in a path, a
+    # raw byte in a body); the log shows it as an escape instead of losing the whole batch.
+    return value.replace("\x00", "\\x00") if "\x00" in value else value
 
 
 def _credential(authorization: bytes | None) -> str | None:
