@@ -63,8 +63,10 @@ async def overview(request: AnyRequest, shortcode: FromPath[str]) -> Template:
     session = await current_session(request)
     portal = platform_of(request).org_portal
     balances = await portal.balances(session, shortcode)
+    # The Utility account is where customers' payments land, so its line shows the trading;
+    # the statement page charts any of the three.
     lines = await portal.statement(
-        session, shortcode, "working", StatementFilter(), limit=STATEMENT_PAGE_ROWS
+        session, shortcode, "utility", StatementFilter(), limit=STATEMENT_PAGE_ROWS
     )
     return page(
         request,
@@ -72,7 +74,7 @@ async def overview(request: AnyRequest, shortcode: FromPath[str]) -> Template:
         balances=balances,
         bank=await portal.bank_details(session),
         withdrawals=await portal.withdrawals(session, limit=RECENT_WITHDRAWALS),
-        chart=portal_views.balance_chart(lines, label="Working account balance"),
+        chart=portal_views.balance_chart(lines, label="Utility account balance"),
         move_key=new_form_key(),
         withdraw_key=new_form_key(),
         **signed_in_context(session, shortcode, "overview"),
