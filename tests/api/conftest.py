@@ -1,29 +1,16 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 
 import pytest
-from litestar.testing import AsyncTestClient
 from sqlalchemy import Engine
 
-from pesabox.api.app import create_app
-from pesabox.core.platform import Platform
 from pesabox.sandbox.seed import SandboxCredentials
 from pesabox.settings import Settings
-from tests.support import CallbackReceiver, basic_auth
+from tests.gateway import Gateway, open_gateway, running_receiver
+from tests.support import CallbackReceiver
 
-
-@dataclass
-class Gateway:
-    client: AsyncTestClient  # type: ignore[type-arg]
-    platform: Platform
-    credentials: SandboxCredentials
-    token: str
-
-    @property
-    def bearer(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token}"}
+__all__ = ["Gateway"]
 
 
 @pytest.fixture
@@ -40,24 +27,13 @@ def settings(database_url: str) -> Settings:
 
 @pytest.fixture
 async def receiver() -> AsyncIterator[CallbackReceiver]:
-    receiver = CallbackReceiver()
-    await receiver.start()
-    yield receiver
-    await receiver.stop()
+    async with running_receiver() as receiver:
+        yield receiver
 
 
 @pytest.fixture
 async def gateway(
     settings: Settings, seeded_engine: tuple[Engine, SandboxCredentials]
 ) -> AsyncIterator[Gateway]:
-    engine, seeded = seeded_engine
-    platform = Platform(settings, engine=engine)
-    app = create_app(settings, platform=platform)
-    async with AsyncTestClient(app=app) as client:
-        reply = await client.get(
-            "/oauth/v1/generate",
-            params={"grant_type": "client_credentials"},
-            headers={"Authorization": basic_auth(seeded.consumer_key, seeded.consumer_secret)},
-        )
-        assert reply.status_code == 200, reply.text
-        yield Gateway(client, platform, seeded, reply.json()["access_token"])
+    async with open_gateway(Gateway, settings, seeded_engine) as gateway:
+        yield gateway

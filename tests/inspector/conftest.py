@@ -3,32 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from litestar.testing import AsyncTestClient
 from sqlalchemy import Engine, select
 
-from pesabox.api.app import create_app
-from pesabox.core.platform import Platform
 from pesabox.sandbox.seed import SandboxCredentials
 from pesabox.settings import Settings
 from pesabox.storage.db import read_transaction
 from pesabox.storage.tables import apps, inspector_requests
-from tests.support import CallbackReceiver, basic_auth
+from tests.gateway import Gateway as BaseGateway
+from tests.gateway import open_gateway, running_receiver
+from tests.support import CallbackReceiver
 
 
-@dataclass
-class Gateway:
-    client: AsyncTestClient  # type: ignore[type-arg]
-    platform: Platform
-    credentials: SandboxCredentials
-    token: str
-
-    @property
-    def bearer(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token}"}
+class Gateway(BaseGateway):
+    """The API gateway, plus what inspector tests read back: the app name and the request log."""
 
     @property
     def app_name(self) -> str:
@@ -64,24 +54,13 @@ def settings(database_url: str) -> Settings:
 
 @pytest.fixture
 async def receiver() -> AsyncIterator[CallbackReceiver]:
-    receiver = CallbackReceiver()
-    await receiver.start()
-    yield receiver
-    await receiver.stop()
+    async with running_receiver() as receiver:
+        yield receiver
 
 
 @pytest.fixture
 async def gateway(
     settings: Settings, seeded_engine: tuple[Engine, SandboxCredentials]
 ) -> AsyncIterator[Gateway]:
-    engine, seeded = seeded_engine
-    platform = Platform(settings, engine=engine)
-    app = create_app(settings, platform=platform)
-    async with AsyncTestClient(app=app) as client:  # type: ignore[type-var]
-        reply = await client.get(
-            "/oauth/v1/generate",
-            params={"grant_type": "client_credentials"},
-            headers={"Authorization": basic_auth(seeded.consumer_key, seeded.consumer_secret)},
-        )
-        assert reply.status_code == 200, reply.text
-        yield Gateway(client, platform, seeded, reply.json()["access_token"])
+    async with open_gateway(Gateway, settings, seeded_engine) as gateway:
+        yield gateway
