@@ -10,16 +10,24 @@ something that does not exist.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from litestar import Response, Router, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, ServerSentEvent, Template
 
-from pesabox.core.org_portal import ACCOUNT_LABELS, PortalForbidden, PortalNotFound
+from pesabox.core.org_portal import (
+    ACCOUNT_LABELS,
+    OrgPortalService,
+    PortalForbidden,
+    PortalNotFound,
+    Withdrawn,
+)
 from pesabox.domain.org_funds import FundsRefusal
+from pesabox.domain.services.org_funds import MoveOutcome
 from pesabox.domain.statement_filter import StatementFilter
 from pesabox.security.web_sessions import PortalSession
 from pesabox.web import portal_views
@@ -47,6 +55,8 @@ from pesabox.web.templating import kes
 STATEMENT_PAGE_ROWS = 200
 RECENT_WITHDRAWALS = 10
 CSV_ROWS_MAX = 10_000
+
+OutcomeT = TypeVar("OutcomeT")
 
 
 @dataclass
@@ -81,24 +91,47 @@ async def overview(request: AnyRequest, shortcode: FromPath[str]) -> Template:
     )
 
 
+async def _submit_funds_form(
+    request: AnyRequest,
+    shortcode: str,
+    submit: Callable[[OrgPortalService, PortalSession], Awaitable[OutcomeT]],
+    *,
+    refused: str,
+    done: Callable[[OutcomeT], tuple[str, str]],
+) -> Redirect:
+    """Runs one money form for the session; a refusal goes back home as an error notice,
+    anything else to the (url, text) that `done` makes of the outcome."""
+    session = await current_session(request)
+    try:
+        outcome = await submit(platform_of(request).org_portal, session)
+    except FundsRefusal as refusal:
+        return redirect(request, home_url(shortcode), Notice(f"{refused}: {refusal}.", "error"))
+    url, text = done(outcome)
+    return redirect(request, url, Notice(text))
+
+
 @post("/{shortcode:str}/move", include_in_schema=False)
 async def move_funds(
     request: AnyRequest,
     shortcode: FromPath[str],
     data: Annotated[AmountForm, FORM],
 ) -> Redirect:
-    session = await current_session(request)
-    try:
-        outcome = await platform_of(request).org_portal.move_to_working(
+    def done(outcome: MoveOutcome) -> tuple[str, str]:
+        text = "That form was already sent; nothing moved again." if outcome.replayed else (
+            f"Moved KES {data.amount.strip()} from the Utility to the Working account "
+            f"(receipt {outcome.transaction_id})."
+        )  # fmt: skip
+        return home_url(shortcode), text
+
+    return await _submit_funds_form(
+        request,
+        shortcode,
+        lambda portal, session: portal.move_to_working(
             session, shortcode, amount=data.amount, form_key=data.form_key
-        )
-    except FundsRefusal as refusal:
-        return redirect(request, home_url(shortcode), Notice(f"Not moved: {refusal}.", "error"))
-    text = "That form was already sent; nothing moved again." if outcome.replayed else (
-        f"Moved KES {data.amount.strip()} from the Utility to the Working account "
-        f"(receipt {outcome.transaction_id})."
-    )  # fmt: skip
-    return redirect(request, home_url(shortcode), Notice(text))
+        ),
+        refused="Not moved",
+        done=done,
+    )
 
 
 @post("/{shortcode:str}/withdraw", include_in_schema=False)
@@ -107,21 +140,25 @@ async def withdraw(
     shortcode: FromPath[str],
     data: Annotated[AmountForm, FORM],
 ) -> Redirect:
-    session = await current_session(request)
-    try:
-        outcome = await platform_of(request).org_portal.withdraw(
+    def done(outcome: Withdrawn) -> tuple[str, str]:
+        made = outcome.withdrawal
+        text = f"That form was already sent; withdrawal {made.id} was not made again." if (
+            outcome.replayed
+        ) else (
+            f"Withdrawal {made.id} of KES {kes(made.amount_cents)} has left M-PESA; "
+            f"{made.bank.bank_name} will be credited on {made.settle_on:%A %d %B %Y}."
+        )  # fmt: skip
+        return f"/ui/org/{shortcode}/withdrawals/{made.id}", text
+
+    return await _submit_funds_form(
+        request,
+        shortcode,
+        lambda portal, session: portal.withdraw(
             session, shortcode, amount=data.amount, form_key=data.form_key
-        )
-    except FundsRefusal as refusal:
-        return redirect(request, home_url(shortcode), Notice(f"Not withdrawn: {refusal}.", "error"))
-    made = outcome.withdrawal
-    text = f"That form was already sent; withdrawal {made.id} was not made again." if (
-        outcome.replayed
-    ) else (
-        f"Withdrawal {made.id} of KES {kes(made.amount_cents)} has left M-PESA; "
-        f"{made.bank.bank_name} will be credited on {made.settle_on:%A %d %B %Y}."
-    )  # fmt: skip
-    return redirect(request, f"/ui/org/{shortcode}/withdrawals/{made.id}", Notice(text))
+        ),
+        refused="Not withdrawn",
+        done=done,
+    )
 
 
 @get("/{shortcode:str}/withdrawals/{withdrawal_id:str}", include_in_schema=False)
