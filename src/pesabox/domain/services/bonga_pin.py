@@ -15,8 +15,9 @@ from enum import StrEnum
 
 from pesabox.domain import customer_sms
 from pesabox.domain.bonga import LineType, vetting_passes
-from pesabox.domain.services.handset_menu import MenuContext, tell
+from pesabox.domain.services.handset_menu import MenuContext, MenuRequest, record, tell
 from pesabox.storage import customer_store, handset_store
+from pesabox.storage.handset_store import HandsetTransaction
 from pesabox.storage.types import Connection
 
 
@@ -123,3 +124,15 @@ PIN_RESULTS: dict[PinCheck, tuple[int, str]] = {
     # Not locked (8006): nothing was ever set. M-Pesa's nearest code is "not permitted".
     PinCheck.NOT_SET: (2028, "No Bonga PIN is set; dial *126*5# to set one"),
 }
+
+
+def refused_by_pin(
+    conn: Connection, context: MenuContext, request: MenuRequest, typed: TypedPin
+) -> HandsetTransaction | None:
+    """Check the Bonga PIN guarding a menu request: the request recorded as refused when the
+    PIN is not accepted; None when it is and the request may go on."""
+    pin = check_pin(conn, context, request.msisdn, typed, now=request.now)
+    if pin == PinCheck.OK:
+        return None
+    code, reason = PIN_RESULTS[pin]
+    return record(conn, request, result_code=code, result_desc=reason)

@@ -10,7 +10,7 @@ from pesabox.domain.bonga import TRANSFER_MIN_POINTS, transfer_refusal
 from pesabox.domain.ledger import Purpose, TransferRequest
 from pesabox.domain.result_codes import StkResult
 from pesabox.domain.services.bonga_earning import points_balance
-from pesabox.domain.services.bonga_pin import PIN_RESULTS, PinCheck, TypedPin, check_pin
+from pesabox.domain.services.bonga_pin import TypedPin, refused_by_pin
 from pesabox.domain.services.handset_menu import MenuContext, MenuRequest, record, replayed, tell
 from pesabox.storage import handset_store, parties_store
 from pesabox.storage.handset_store import HandsetTransaction
@@ -41,13 +41,9 @@ def transfer_points(
         handset_store.BONGA_TRANSFER, order.msisdn, order.recipient, order.points,
         receipt, order.idempotency_key, now,
     )  # fmt: skip
-    earlier = replayed(conn, request)
-    if earlier is not None:
-        return earlier
-    pin = check_pin(conn, context, order.msisdn, order.pin, now=now)
-    if pin != PinCheck.OK:
-        code, reason = PIN_RESULTS[pin]
-        return record(conn, request, result_code=code, result_desc=reason)
+    answered = replayed(conn, request) or refused_by_pin(conn, context, request, order.pin)
+    if answered is not None:
+        return answered
     sender = parties_store.get_customer(conn, order.msisdn)
     recipient = parties_store.get_customer(conn, order.recipient)
     refused = _refusal(conn, context, order, recipient)

@@ -10,7 +10,7 @@ from pesabox.domain import accounts, customer_sms
 from pesabox.domain.data_bundles import DataBundle
 from pesabox.domain.result_codes import stk_description
 from pesabox.domain.services import bonga_earning, customer_payment
-from pesabox.domain.services.bonga_pin import PIN_RESULTS, PinCheck, TypedPin, check_pin
+from pesabox.domain.services.bonga_pin import TypedPin, refused_by_pin
 from pesabox.domain.services.handset_menu import MenuContext, MenuRequest, record, replayed, tell
 from pesabox.storage import handset_store
 from pesabox.storage.handset_store import HandsetTransaction
@@ -33,13 +33,9 @@ def buy_bundle(
         handset_store.DATA_BUNDLE, order.msisdn, bundle.code, bundle.price_cents,
         receipt, order.idempotency_key, now,
     )  # fmt: skip
-    earlier = replayed(conn, request)
-    if earlier is not None:
-        return earlier
-    pin = check_pin(conn, context, order.msisdn, order.pin, now=now)
-    if pin != PinCheck.OK:
-        code, reason = PIN_RESULTS[pin]
-        return record(conn, request, result_code=code, result_desc=reason)
+    answered = replayed(conn, request) or refused_by_pin(conn, context, request, order.pin)
+    if answered is not None:
+        return answered
     context.ledger.ensure_accounts(conn, [accounts.DATA_BUNDLE_SALES], now)
     charge = customer_payment.menu_charge(
         key=receipt, msisdn=order.msisdn, credit_account=accounts.DATA_BUNDLE_SALES.code,
