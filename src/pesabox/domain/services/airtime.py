@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pesabox.domain import accounts, customer_sms
-from pesabox.domain.result_codes import StkResult, stk_description
-from pesabox.domain.services import bonga_earning, customer_payment
+from pesabox.domain.result_codes import StkResult
 from pesabox.domain.services.handset_menu import MenuContext, MenuRequest, record, replayed, tell
+from pesabox.domain.services.menu_purchase import earn_points, pay_safaricom, purchase_failed
 from pesabox.storage import handset_store, parties_store
 from pesabox.storage.handset_store import HandsetTransaction
 from pesabox.storage.types import Connection
@@ -40,18 +40,10 @@ def buy_airtime(
     elif not order.pin_ok:
         code = int(StkResult.WRONG_PIN)
     else:
-        context.ledger.ensure_accounts(conn, [accounts.AIRTIME_SALES], now)
-        charge = customer_payment.menu_charge(
-            key=receipt, msisdn=order.msisdn, credit_account=accounts.AIRTIME_SALES.code,
-            amount_cents=order.amount_cents, fee_cents=0, now=now,
-        )  # fmt: skip
-        code = int(customer_payment.take(conn, context.ledger, charge, now=now, hold=False))
+        code = pay_safaricom(conn, context, request, sales=accounts.AIRTIME_SALES)
     if code != 0:
         what = f"Buying Ksh{order.amount_cents // 100} of airtime"
-        reason = stk_description(code)
-        tell(conn, order.msisdn, customer_sms.failed(what=what, reason=reason),
-             sender=customer_sms.MPESA, now=now)  # fmt: skip
-        return record(conn, request, result_code=code)
+        return purchase_failed(conn, request, what=what, result_code=code)
     handset_store.add_topup(
         conn, msisdn=order.recipient, amount_cents=order.amount_cents, paid_by=order.msisdn,
         receipt=receipt, now=now,
@@ -64,8 +56,5 @@ def buy_airtime(
         now=now,
     )
     tell(conn, order.msisdn, body, sender=customer_sms.MPESA, now=now)
-    bonga_earning.earn(
-        conn, context.ledger, msisdn=order.msisdn, amount_cents=order.amount_cents,
-        transaction_id=receipt, points_per_100_kes=context.points_per_100_kes, now=now,
-    )  # fmt: skip
+    earn_points(conn, context, request)
     return record(conn, request, result_code=0)

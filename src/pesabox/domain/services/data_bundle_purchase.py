@@ -8,10 +8,9 @@ from dataclasses import dataclass
 
 from pesabox.domain import accounts, customer_sms
 from pesabox.domain.data_bundles import DataBundle
-from pesabox.domain.result_codes import stk_description
-from pesabox.domain.services import bonga_earning, customer_payment
 from pesabox.domain.services.bonga_pin import TypedPin, refused_by_pin
 from pesabox.domain.services.handset_menu import MenuContext, MenuRequest, record, replayed, tell
+from pesabox.domain.services.menu_purchase import earn_points, pay_safaricom, purchase_failed
 from pesabox.storage import handset_store
 from pesabox.storage.handset_store import HandsetTransaction
 from pesabox.storage.types import Connection
@@ -36,17 +35,9 @@ def buy_bundle(
     answered = replayed(conn, request) or refused_by_pin(conn, context, request, order.pin)
     if answered is not None:
         return answered
-    context.ledger.ensure_accounts(conn, [accounts.DATA_BUNDLE_SALES], now)
-    charge = customer_payment.menu_charge(
-        key=receipt, msisdn=order.msisdn, credit_account=accounts.DATA_BUNDLE_SALES.code,
-        amount_cents=bundle.price_cents, fee_cents=0, now=now,
-    )  # fmt: skip
-    code = int(customer_payment.take(conn, context.ledger, charge, now=now, hold=False))
+    code = pay_safaricom(conn, context, request, sales=accounts.DATA_BUNDLE_SALES)
     if code != 0:
-        reason = stk_description(code)
-        tell(conn, order.msisdn, customer_sms.failed(what=f"Buying {bundle.name}", reason=reason),
-             sender=customer_sms.MPESA, now=now)  # fmt: skip
-        return record(conn, request, result_code=code)
+        return purchase_failed(conn, request, what=f"Buying {bundle.name}", result_code=code)
     paid = customer_sms.bundle_bought(
         receipt=receipt,
         price_cents=bundle.price_cents,
@@ -57,8 +48,5 @@ def buy_bundle(
     tell(conn, order.msisdn, paid, sender=customer_sms.MPESA, now=now)
     tell(conn, order.msisdn, customer_sms.bundle_active(bundle_name=bundle.name),
          sender=customer_sms.SAFARICOM, now=now)  # fmt: skip
-    bonga_earning.earn(
-        conn, context.ledger, msisdn=order.msisdn, amount_cents=bundle.price_cents,
-        transaction_id=receipt, points_per_100_kes=context.points_per_100_kes, now=now,
-    )  # fmt: skip
+    earn_points(conn, context, request)
     return record(conn, request, result_code=0)

@@ -9,8 +9,9 @@ from pesabox.clock import eat_datetime
 from pesabox.domain import accounts, customer_sms
 from pesabox.domain.result_codes import StkResult, stk_description
 from pesabox.domain.rules import p2p_fee_cents
-from pesabox.domain.services import bonga_earning, customer_payment
+from pesabox.domain.services import customer_payment
 from pesabox.domain.services.handset_menu import MenuContext, MenuRequest, record, replayed, tell
+from pesabox.domain.services.menu_purchase import earn_points
 from pesabox.storage import handset_store, parties_store
 from pesabox.storage.handset_store import HandsetTransaction
 from pesabox.storage.types import Connection
@@ -56,10 +57,7 @@ def send_money(
         tell(conn, order.msisdn, failed, sender=customer_sms.MPESA, now=now)
         return record(conn, request, result_code=code, result_desc=reason)
     _tell_both(conn, context, request, sender, recipient, fee_cents=fee_cents)
-    bonga_earning.earn(
-        conn, context.ledger, msisdn=order.msisdn, amount_cents=order.amount_cents,
-        transaction_id=receipt, points_per_100_kes=context.points_per_100_kes, now=now,
-    )  # fmt: skip
+    earn_points(conn, context, request)
     return record(conn, request, result_code=0, fee_cents=fee_cents)
 
 
