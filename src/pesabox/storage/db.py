@@ -17,7 +17,7 @@ import fcntl
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -42,6 +42,22 @@ def make_engine(url: str, *, pool_size: int = 8, checkpoint_in_background: bool 
 
 
 def _sqlite_engine(url: str, *, autocheckpoint: bool) -> Engine:
+    setup = [
+        "PRAGMA journal_mode=WAL",
+        "PRAGMA synchronous=FULL",
+        "PRAGMA foreign_keys=ON",
+        "PRAGMA busy_timeout=30000",
+    ]
+    if not autocheckpoint:
+        setup.append("PRAGMA wal_autocheckpoint=0")
+    return sqlite_engine(url, setup=setup)
+
+
+def sqlite_engine(url: str, *, setup: Sequence[str]) -> Engine:
+    """A SQLite engine whose transactions pesabox begins itself: `write_transaction` asks for
+    BEGIN IMMEDIATE, so two writers queue for the write lock instead of deadlocking on an
+    upgrade; anything else opens a deferred BEGIN. Each new connection runs `setup` (its
+    pragmas, in order) first."""
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
     @event.listens_for(engine, "connect")
@@ -49,12 +65,8 @@ def _sqlite_engine(url: str, *, autocheckpoint: bool) -> Engine:
         # Hand transaction control to the "begin" hook below instead of the driver.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=FULL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
-        if not autocheckpoint:
-            cursor.execute("PRAGMA wal_autocheckpoint=0")
+        for statement in setup:
+            cursor.execute(statement)
         cursor.close()
 
     @event.listens_for(engine, "begin")

@@ -21,13 +21,11 @@ On PostgreSQL the table stays in the main database (migration 0009); the flush t
 from __future__ import annotations
 
 import os
-import sqlite3
-from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Engine, create_engine
 from sqlalchemy.schema import CreateTable
 
-from pesabox.storage.db import IMMEDIATE
+from pesabox.storage.db import sqlite_engine
 from pesabox.storage.tables import inspector_requests
 
 SUFFIX = ".inspector.db"
@@ -58,24 +56,14 @@ def open_log_engine(main: Engine, configured: str | None = None) -> Engine:
         return main
     if not url.startswith("sqlite"):
         raise ValueError("PESABOX_INSPECTOR_DATABASE_URL must be a SQLite URL")
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
-
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        # Diagnostic rows, not money: no fsync per commit (see the module docstring).
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
-        cursor.execute(_CREATE_TABLE)
-        cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(connection: Connection) -> None:
-        # As on the main engine: `write_transaction` asks for IMMEDIATE, so two workers'
-        # flushes queue for the log's write lock instead of deadlocking on an upgrade.
-        immediate = connection.get_execution_options().get(IMMEDIATE, False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
-
-    return engine
+    # The main engine's transactions (see `sqlite_engine`), with the log's own pragmas.
+    return sqlite_engine(
+        url,
+        setup=[
+            "PRAGMA journal_mode=WAL",
+            # Diagnostic rows, not money: no fsync per commit (see the module docstring).
+            "PRAGMA synchronous=NORMAL",
+            "PRAGMA busy_timeout=30000",
+            _CREATE_TABLE,
+        ],
+    )
