@@ -4,8 +4,9 @@ take an Idempotency-Key header, as the handset's Pay Bill does."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
+import msgspec
 from litestar import Router, get, post
 from litestar.params import FromPath
 
@@ -31,14 +32,26 @@ from pesabox.core.customer_menu import check_msisdn
 from pesabox.domain.menu_numbers import MAX_POINTS, MAX_SHILLINGS
 from pesabox.errors import SandboxError
 
+EntryT = TypeVar("EntryT", bound=msgspec.Struct)
+FoundT = TypeVar("FoundT")
+
 
 def _key(request: AnyRequest, msisdn: str) -> str | None:
     # Scoped like the handset's C2B keys: the same key from another phone is another request.
     return scoped_key(request.headers.get("idempotency-key"), scope=f"handset-menu:{msisdn}")
 
 
-def _no_such(what: str) -> SandboxError:
-    return SandboxError(f"no such {what}", error_code="404.001.01", http_status=404)
+async def _handset_entry(request: AnyRequest, msisdn: str, entry_type: type[EntryT]) -> EntryT:
+    """The body of a menu action taken on the handset `msisdn`, once the number is checked."""
+    check_msisdn(msisdn)
+    return await decode(request, entry_type)
+
+
+def _customer_found(found: FoundT | None) -> FoundT:
+    """What was looked up for a customer, or the 404 when there is no such customer."""
+    if found is None:
+        raise SandboxError("no such customer", error_code="404.001.01", http_status=404)
+    return found
 
 
 @get("/customers")
@@ -58,15 +71,12 @@ async def create_customer(request: AnyRequest) -> dict[str, Any]:
 async def unlock_customer(request: AnyRequest, msisdn: FromPath[str]) -> dict[str, Any]:
     """Clear the customer's M-PESA PIN and Bonga vetting lockouts (sandbox customer care)."""
     unlocked = await platform_of(request).customers.unlock(msisdn)
-    if unlocked is None:
-        raise _no_such("customer")
-    return customer_out(unlocked)
+    return customer_out(_customer_found(unlocked))
 
 
 @post("/handsets/{msisdn:str}/send-money", status_code=200)
 async def send_money(request: AnyRequest, msisdn: FromPath[str]) -> dict[str, Any]:
-    check_msisdn(msisdn)
-    entry = await decode(request, SendMoneyEntry)
+    entry = await _handset_entry(request, msisdn, SendMoneyEntry)
     done = await platform_of(request).customer_menu.send_money(
         msisdn,
         recipient=check.text(entry.recipient, "recipient", max_length=12),
@@ -79,8 +89,7 @@ async def send_money(request: AnyRequest, msisdn: FromPath[str]) -> dict[str, An
 
 @post("/handsets/{msisdn:str}/airtime", status_code=200)
 async def buy_airtime(request: AnyRequest, msisdn: FromPath[str]) -> dict[str, Any]:
-    check_msisdn(msisdn)
-    entry = await decode(request, AirtimeEntry)
+    entry = await _handset_entry(request, msisdn, AirtimeEntry)
     recipient = msisdn if entry.recipient in (None, "") else entry.recipient
     done = await platform_of(request).customer_menu.buy_airtime(
         msisdn,
@@ -95,23 +104,18 @@ async def buy_airtime(request: AnyRequest, msisdn: FromPath[str]) -> dict[str, A
 @get("/handsets/{msisdn:str}/account")
 async def my_account(request: AnyRequest, msisdn: FromPath[str]) -> dict[str, Any]:
     view = await platform_of(request).customer_menu.account(msisdn)
-    if view is None:
-        raise _no_such("customer")
-    return account_out(view)
+    return account_out(_customer_found(view))
 
 
 @get("/handsets/{msisdn:str}/bonga")
 async def bonga_balance(request: AnyRequest, msisdn: FromPath[str]) -> dict[str, Any]:
     points = await platform_of(request).bonga.balance(msisdn)
-    if points is None:
-        raise _no_such("customer")
-    return {"msisdn": msisdn, "points": points}
+    return {"msisdn": msisdn, "points": _customer_found(points)}
 
 
 @post("/handsets/{msisdn:str}/bonga/pin", status_code=200)
 async def set_bonga_pin(request: AnyRequest, msisdn: FromPath[str]) -> dict[str, Any]:
-    check_msisdn(msisdn)
-    entry = await decode(request, BongaPinEntry)
+    entry = await _handset_entry(request, msisdn, BongaPinEntry)
     outcome = await platform_of(request).bonga.set_pin(
         msisdn,
         national_id=check.text(entry.national_id, "national_id", max_length=20),
@@ -123,8 +127,7 @@ async def set_bonga_pin(request: AnyRequest, msisdn: FromPath[str]) -> dict[str,
 
 @post("/handsets/{msisdn:str}/bonga/transfer", status_code=200)
 async def transfer_points(request: AnyRequest, msisdn: FromPath[str]) -> dict[str, Any]:
-    check_msisdn(msisdn)
-    entry = await decode(request, PointsTransferEntry)
+    entry = await _handset_entry(request, msisdn, PointsTransferEntry)
     done = await platform_of(request).bonga.transfer(
         msisdn,
         recipient=check.text(entry.recipient, "recipient", max_length=12),
@@ -137,8 +140,7 @@ async def transfer_points(request: AnyRequest, msisdn: FromPath[str]) -> dict[st
 
 @post("/handsets/{msisdn:str}/bonga/bundles", status_code=200)
 async def buy_bundle(request: AnyRequest, msisdn: FromPath[str]) -> dict[str, Any]:
-    check_msisdn(msisdn)
-    entry = await decode(request, BundleEntry)
+    entry = await _handset_entry(request, msisdn, BundleEntry)
     done = await platform_of(request).bonga.buy_bundle(
         msisdn,
         bundle_code=check.text(entry.bundle, "bundle", max_length=20),
