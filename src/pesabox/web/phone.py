@@ -206,27 +206,36 @@ async def accept_prompt(
     checkout_id: FromPath[str],
     data: Annotated[PinForm, Form],
 ) -> Redirect:
-    if not (MSISDN.fullmatch(msisdn) and _CHECKOUT_ID.fullmatch(checkout_id)):
-        return redirect(request, "/ui/phones", Notice("No such payment prompt.", "error"))
-    try:
-        settled = await platform_of(request).handsets.accept(msisdn, checkout_id, pin=data.pin)
-    except PesaError as error:
-        return redirect(request, _phone_url(msisdn), Notice(str(error), "error"))
-    notice = result_notice(settled.result_code, settled.receipt, done="Payment sent.")
-    return redirect(request, _phone_url(msisdn), notice)
+    async def act() -> Notice:
+        handsets = platform_of(request).handsets
+        settled = await handsets.accept(msisdn, checkout_id, pin=data.pin)
+        return result_notice(settled.result_code, settled.receipt, done="Payment sent.")
+
+    return await _prompt_action(request, msisdn, checkout_id, act)
 
 
 @post("/phone/{msisdn:str}/prompts/{checkout_id:str}/cancel", include_in_schema=False)
 async def cancel_prompt(
     request: AnyRequest, msisdn: FromPath[str], checkout_id: FromPath[str]
 ) -> Redirect:
+    async def act() -> Notice:
+        await platform_of(request).handsets.decline(msisdn, checkout_id)
+        return Notice("You cancelled the payment.")
+
+    return await _prompt_action(request, msisdn, checkout_id, act)
+
+
+async def _prompt_action(
+    request: AnyRequest, msisdn: str, checkout_id: str, act: Callable[[], Awaitable[Notice]]
+) -> Redirect:
+    """Answer a payment prompt; back to the phone with the outcome, or with the reason."""
     if not (MSISDN.fullmatch(msisdn) and _CHECKOUT_ID.fullmatch(checkout_id)):
         return redirect(request, "/ui/phones", Notice("No such payment prompt.", "error"))
     try:
-        await platform_of(request).handsets.decline(msisdn, checkout_id)
+        notice = await act()
     except PesaError as error:
-        return redirect(request, _phone_url(msisdn), Notice(str(error), "error"))
-    return redirect(request, _phone_url(msisdn), Notice("You cancelled the payment."))
+        notice = Notice(str(error), "error")
+    return redirect(request, _phone_url(msisdn), notice)
 
 
 # --- the M-PESA menu ------------------------------------------------------------------------
@@ -256,11 +265,7 @@ async def pay_bill(
             raise FormProblem(
                 f"Enter an account number of 1 to {c2b.MAX_BILL_REF_CHARS} characters."
             )
-        order = PaymentOrder(
-            "handset", msisdn, _shortcode(data.business_number), c2b.PAY_BILL,
-            _amount_cents(data.amount), account, idempotency_key=form_key(msisdn, data.form_key),
-        )  # fmt: skip
-        return await _pay(request, order, data.pin)
+        return await _pay(request, msisdn, data, data.business_number, c2b.PAY_BILL, account)
 
     return await _menu_action(request, msisdn, "paybill", act)
 
@@ -270,11 +275,7 @@ async def buy_goods(
     request: AnyRequest, msisdn: FromPath[str], data: Annotated[MenuForm, Form]
 ) -> Redirect:
     async def act() -> Notice:
-        order = PaymentOrder(
-            "handset", msisdn, _shortcode(data.till_number), c2b.BUY_GOODS,
-            _amount_cents(data.amount), "", idempotency_key=form_key(msisdn, data.form_key),
-        )  # fmt: skip
-        return await _pay(request, order, data.pin)
+        return await _pay(request, msisdn, data, data.till_number, c2b.BUY_GOODS, "")
 
     return await _menu_action(request, msisdn, "buygoods", act)
 
@@ -286,9 +287,21 @@ def _shortcode(value: str) -> str:
     return code
 
 
-async def _pay(request: AnyRequest, order: PaymentOrder, pin: str) -> Notice:
+async def _pay(
+    request: AnyRequest,
+    msisdn: str,
+    data: MenuForm,
+    number: str,
+    transaction_type: str,
+    bill_ref: str,
+) -> Notice:
+    """Lipa na M-PESA to the business or till `number`, from the menu form's amount and PIN."""
+    order = PaymentOrder(
+        "handset", msisdn, _shortcode(number), transaction_type, _amount_cents(data.amount),
+        bill_ref, idempotency_key=form_key(msisdn, data.form_key),
+    )  # fmt: skip
     # The real C2B path: validation and confirmation reach the business's URLs.
-    outcome = await platform_of(request).handsets.pay(order, pin=pin)
+    outcome = await platform_of(request).handsets.pay(order, pin=data.pin)
     payment = outcome.payment
     code = payment.result_code if payment.result_code is not None else 1
     return result_notice(code, payment.trans_id, done="Payment sent.")
