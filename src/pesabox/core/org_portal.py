@@ -110,6 +110,11 @@ def account_code(shortcode: str, account: str) -> str:
     return spec(shortcode).code
 
 
+async def _password_digest(password: str, *, username: str) -> str:
+    # Stretched before the write: PBKDF2 inside it would stall the whole group commit.
+    return await asyncio.to_thread(operator_admin.password_digest, password, username=username)
+
+
 class OrgPortalService:
     def __init__(
         self,
@@ -141,6 +146,13 @@ class OrgPortalService:
         if not session.has_any(roles):
             names = " or ".join(sorted(role.value for role in roles))
             raise PortalForbidden(f"this needs the {names} role")
+
+    def _authorise(
+        self, session: PortalSession, shortcode: str, roles: frozenset[OperatorRole]
+    ) -> None:
+        """The shortcode is the session's organisation's and the operator holds one of `roles`."""
+        self.own_shortcode(session, shortcode)
+        self.require(session, roles)
 
     async def _read(self, query: Callable[[Connection], T]) -> T:
         def run() -> T:
@@ -180,8 +192,7 @@ class OrgPortalService:
     async def move_to_working(
         self, session: PortalSession, shortcode: str, *, amount: str, form_key: str
     ) -> MoveOutcome:
-        self.own_shortcode(session, shortcode)
-        self.require(session, MOVE_FUNDS_ROLES)
+        self._authorise(session, shortcode, MOVE_FUNDS_ROLES)
         amount_cents = parse_amount(amount)
         key = _form_key(form_key)
         now = self._clock.now()
@@ -202,8 +213,7 @@ class OrgPortalService:
     async def withdraw(
         self, session: PortalSession, shortcode: str, *, amount: str, form_key: str
     ) -> Withdrawn:
-        self.own_shortcode(session, shortcode)
-        self.require(session, WITHDRAW_ROLES)
+        self._authorise(session, shortcode, WITHDRAW_ROLES)
         amount_cents = parse_amount(amount)
         key = _form_key(form_key)
         now = self._clock.now()
@@ -297,8 +307,7 @@ class OrgPortalService:
         return await self._read(lambda conn: c2b_store.get_registration(conn, shortcode))
 
     async def set_validation(self, session: PortalSession, shortcode: str, *, on: bool) -> bool:
-        self.own_shortcode(session, shortcode)
-        self.require(session, ADMINISTER_ROLES)
+        self._authorise(session, shortcode, ADMINISTER_ROLES)
         changed = await self._writer.submit(
             lambda conn: orgs_store.set_validation(conn, shortcode, enabled=on)
         )
@@ -326,12 +335,9 @@ class OrgPortalService:
         roles: Iterable[str],
         password: str,
     ) -> OperatorRecord:
-        self.own_shortcode(session, shortcode)
-        self.require(session, ADMINISTER_ROLES)
+        self._authorise(session, shortcode, ADMINISTER_ROLES)
         chosen = parse_roles(roles)
-        digest = await asyncio.to_thread(
-            operator_admin.password_digest, password, username=username
-        )
+        digest = await _password_digest(password, username=username)
         now = self._clock.now()
         return await self._writer.submit(
             lambda conn: operator_admin.add_operator(
@@ -348,13 +354,9 @@ class OrgPortalService:
     async def set_password(
         self, session: PortalSession, shortcode: str, *, username: str, password: str
     ) -> OperatorRecord:
-        self.own_shortcode(session, shortcode)
-        self.require(session, ADMINISTER_ROLES)
+        self._authorise(session, shortcode, ADMINISTER_ROLES)
         username = check_username(username)
-        # Stretched before the write: PBKDF2 inside it would stall the whole group commit.
-        digest = await asyncio.to_thread(
-            operator_admin.password_digest, password, username=username
-        )
+        digest = await _password_digest(password, username=username)
         now = self._clock.now()
         return await self._writer.submit(
             lambda conn: operator_admin.set_password(
@@ -363,8 +365,7 @@ class OrgPortalService:
         )
 
     async def unlock(self, session: PortalSession, shortcode: str, *, username: str) -> bool:
-        self.own_shortcode(session, shortcode)
-        self.require(session, ADMINISTER_ROLES)
+        self._authorise(session, shortcode, ADMINISTER_ROLES)
         username = check_username(username)
         return await self._writer.submit(
             lambda conn: operator_admin.unlock(conn, shortcode=shortcode, username=username)
