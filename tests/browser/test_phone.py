@@ -33,6 +33,26 @@ def _open_screen(page: Page, msisdn: str, link: str) -> None:
     page.get_by_role("link", name=link).click()
 
 
+def _push_prompt_to_john(
+    http: httpx.Client, server: PesaboxServer, *, amount: int, reference: str = "e2e"
+) -> str:
+    """An STK push to John's phone that waits there for the person; its CheckoutRequestID."""
+    # The scenario rules answer a prompt for John at once unless told otherwise, so the
+    # handset is told to wait for the person instead (a rule on the amount).
+    http.post(
+        f"{server.base_url}/sandbox/v1/scenarios",
+        json={"name": "wait", "msisdn": JOHN, "amount": amount, "action": "ignore"},
+    ).raise_for_status()
+    token = fetch_token(http, server.base_url, server.sandbox)
+    pushed = http.post(
+        f"{server.base_url}/mpesa/stkpush/v1/processrequest",
+        json=push_body(phone=JOHN, amount=amount, reference=reference),
+        headers=bearer(token),
+    )
+    assert pushed.status_code == 200, pushed.text
+    return str(pushed.json()["CheckoutRequestID"])
+
+
 def test_stk_prompt_pops_up_and_the_pin_pays_it(
     page: Page,
     ui_server: PesaboxServer,
@@ -42,20 +62,7 @@ def test_stk_prompt_pops_up_and_the_pin_pays_it(
 ) -> None:
     page.goto(f"/ui/phone/{JOHN}")
     expect(page.get_by_role("heading", name="M-PESA")).to_be_visible()
-    # The scenario rules answer a prompt for John at once unless told otherwise, so the
-    # handset is told to wait for the person instead (a rule on the amount).
-    http.post(
-        f"{ui_server.base_url}/sandbox/v1/scenarios",
-        json={"name": "wait", "msisdn": JOHN, "amount": 77, "action": "ignore"},
-    ).raise_for_status()
-    token = fetch_token(http, ui_server.base_url, ui_server.sandbox)
-    pushed = http.post(
-        f"{ui_server.base_url}/mpesa/stkpush/v1/processrequest",
-        json=push_body(phone=JOHN, amount=77, reference="INV-77"),
-        headers=bearer(token),
-    )
-    assert pushed.status_code == 200, pushed.text
-    checkout_id = pushed.json()["CheckoutRequestID"]
+    checkout_id = _push_prompt_to_john(http, ui_server, amount=77, reference="INV-77")
     prompt = page.get_by_role("alertdialog")
     expect(prompt).to_contain_text("Do you want to pay Ksh 77 to Safaricom Daraja Sandbox?")
     expect(prompt).to_contain_text("INV-77")
@@ -197,17 +204,7 @@ def test_an_unanswered_prompt_times_out_on_its_own(
     http: httpx.Client,
     screenshot: Screenshot,
 ) -> None:
-    http.post(
-        f"{ui_server.base_url}/sandbox/v1/scenarios",
-        json={"name": "wait", "msisdn": JOHN, "amount": 78, "action": "ignore"},
-    ).raise_for_status()
-    token = fetch_token(http, ui_server.base_url, ui_server.sandbox)
-    pushed = http.post(
-        f"{ui_server.base_url}/mpesa/stkpush/v1/processrequest",
-        json=push_body(phone=JOHN, amount=78),
-        headers=bearer(token),
-    )
-    checkout_id = pushed.json()["CheckoutRequestID"]
+    checkout_id = _push_prompt_to_john(http, ui_server, amount=78)
     page.goto(f"/ui/phone/{JOHN}")
     expect(page.get_by_role("alertdialog")).to_be_visible()
     # Nobody answers; the sandbox clock moves past the prompt's expiry.
