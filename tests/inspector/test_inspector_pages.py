@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from pesabox.core.inspector import InspectorFilter, InspectorService
+from pesabox.core.inspector import InspectorService
 from tests.inspector.conftest import Gateway
-from tests.inspector.test_inspector_service import delivered, push
+from tests.inspector.pushes import delivered, logged_request, push
 from tests.support import CallbackReceiver
 
 CSRF_FIELD = re.compile(r'name="_csrf_token" value="([^"]+)"')
@@ -58,9 +58,7 @@ async def test_request_page_shows_bodies_and_the_linked_callback(
     service = InspectorService(platform=gateway.platform)
     accepted = await push(gateway, receiver, "254708374149")
     callback = await delivered(service, accepted["CheckoutRequestID"], 1)
-    await gateway.platform.request_log.flush()
-    wanted = InspectorFilter(transaction_id=accepted["CheckoutRequestID"])
-    [request] = await service.requests(wanted)
+    request = await logged_request(gateway, service, accepted["CheckoutRequestID"])
 
     html = (await gateway.client.get(f"/ui/inspector/requests/{request.id}")).text
 

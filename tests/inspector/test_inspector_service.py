@@ -2,36 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-from typing import Any
-
-from pesabox.core.inspector import CallbackView, InspectorFilter, InspectorService
+from pesabox.core.inspector import InspectorFilter, InspectorService
 from pesabox.storage import inspector_store
 from pesabox.storage.db import read_transaction
 from tests.inspector.conftest import Gateway
-from tests.support import CallbackReceiver, stk_body
-
-PUSH = "/mpesa/stkpush/v1/processrequest"
-
-
-async def push(gateway: Gateway, receiver: CallbackReceiver, phone: str) -> dict[str, Any]:
-    body = stk_body(phone=phone, amount=10, callback_url=receiver.url)
-    reply = await gateway.client.post(PUSH, json=body, headers=gateway.bearer)
-    assert reply.status_code == 200, reply.text
-    accepted: dict[str, Any] = reply.json()
-    await receiver.wait_for_stk(accepted["CheckoutRequestID"])
-    return accepted
-
-
-async def delivered(service: InspectorService, checkout_id: str, attempts: int) -> CallbackView:
-    """The callback once `attempts` attempts are recorded (the receiver hears of it first)."""
-    wanted = InspectorFilter(transaction_id=checkout_id)
-    for _ in range(200):
-        found = await service.callbacks(wanted)
-        if found and len(found[0].attempts) >= attempts:
-            return found[0]
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"no callback with {attempts} attempts for {checkout_id}")
+from tests.inspector.pushes import PUSH, delivered, logged_request, push
+from tests.support import CallbackReceiver
 
 
 async def test_request_detail_links_the_push_to_its_callback(
@@ -40,9 +16,7 @@ async def test_request_detail_links_the_push_to_its_callback(
     service = InspectorService(platform=gateway.platform)
     accepted = await push(gateway, receiver, "254708374149")
     await delivered(service, accepted["CheckoutRequestID"], 1)
-    await gateway.platform.request_log.flush()
-    wanted = InspectorFilter(transaction_id=accepted["CheckoutRequestID"])
-    [request] = await service.requests(wanted)
+    request = await logged_request(gateway, service, accepted["CheckoutRequestID"])
 
     detail = await service.request_detail(request.id)
 
