@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -72,9 +73,19 @@ def ui_server(
     ui_sandbox: Sandbox, ui_receiver: CallbackReceiver, tmp_path: Path
 ) -> Iterator[PesaboxServer]:
     """A sandbox server whose https://shop.example callbacks reach `ui_receiver`."""
+    with running_server(ui_sandbox, tmp_path, forward_to(ui_receiver.base_url)) as server:
+        yield server
+
+
+@contextmanager
+def running_server(
+    sandbox: Sandbox, tmp_path: Path, env: dict[str, str]
+) -> Iterator[PesaboxServer]:
+    """`pesabox serve` on the sandbox with `env`; its logs go to stderr when it stops, so a
+    failing test shows what the server said."""
     log_dir = tmp_path / "server"
     log_dir.mkdir()
-    server = PesaboxServer(ui_sandbox, log_dir, forward_to(ui_receiver.base_url))
+    server = PesaboxServer(sandbox, log_dir, env)
     server.start()
     try:
         yield server

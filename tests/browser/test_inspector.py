@@ -3,7 +3,6 @@ and the callback is resent from the page."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,7 +11,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.accessibility import assert_usable
-from tests.browser.conftest import NARROW, WIDE, Screenshot
+from tests.browser.conftest import NARROW, WIDE, Screenshot, running_server
 from tests.e2e import PesaboxServer, Sandbox, bearer, fetch_token, forward_to, push_body
 from tests.e2e.receiver import CallbackReceiver
 
@@ -24,17 +23,9 @@ def patient_server(
     ui_sandbox: Sandbox, ui_receiver: CallbackReceiver, tmp_path: Path
 ) -> Iterator[PesaboxServer]:
     """A sandbox server whose customers leave prompts pending until told what to do."""
-    log_dir = tmp_path / "server"
-    log_dir.mkdir()
     env = {**forward_to(ui_receiver.base_url), "PESABOX_CUSTOMER_DELAY_S": "3600"}
-    server = PesaboxServer(ui_sandbox, log_dir, env)
-    server.start()
-    try:
+    with running_server(ui_sandbox, tmp_path, env) as server:
         yield server
-    finally:
-        server.close()
-        for path in server.log_paths():
-            sys.stderr.write(f"--- {path} ---\n{path.read_text(errors='replace')[-6000:]}\n")
 
 
 @pytest.fixture
