@@ -33,6 +33,14 @@ async def delivered(service: InspectorService, checkout_id: str, attempts: int) 
     raise AssertionError(f"no callback with {attempts} attempts for {checkout_id}")
 
 
+async def delivered_push(
+    gateway: Gateway, receiver: CallbackReceiver, service: InspectorService, phone: str
+) -> tuple[dict[str, Any], CallbackView]:
+    """A push to `phone` and its callback, once the first attempt is recorded."""
+    accepted = await push(gateway, receiver, phone)
+    return accepted, await delivered(service, accepted["CheckoutRequestID"], 1)
+
+
 async def logged_request(
     gateway: Gateway, service: InspectorService, checkout_id: str
 ) -> RequestView:

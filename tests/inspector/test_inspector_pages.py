@@ -6,7 +6,7 @@ import re
 
 from pesabox.core.inspector import InspectorService
 from tests.inspector.conftest import Gateway
-from tests.inspector.pushes import delivered, logged_request, push
+from tests.inspector.pushes import delivered, delivered_push, logged_request, push
 from tests.support import CallbackReceiver
 
 CSRF_FIELD = re.compile(r'name="_csrf_token" value="([^"]+)"')
@@ -15,8 +15,9 @@ CSRF_FIELD = re.compile(r'name="_csrf_token" value="([^"]+)"')
 async def test_list_page_shows_requests_and_callbacks_with_codes(
     gateway: Gateway, receiver: CallbackReceiver
 ) -> None:
-    accepted = await push(gateway, receiver, "254708374149")
-    await delivered(InspectorService(platform=gateway.platform), accepted["CheckoutRequestID"], 1)
+    accepted, _ = await delivered_push(
+        gateway, receiver, InspectorService(platform=gateway.platform), "254708374149"
+    )
     await gateway.platform.request_log.flush()
 
     html = (await gateway.client.get("/ui/inspector")).text
@@ -42,8 +43,9 @@ async def test_filter_form_narrows_the_tables(gateway: Gateway, receiver: Callba
 async def test_live_callback_fragment_carries_resend_forms_with_their_token(
     gateway: Gateway, receiver: CallbackReceiver
 ) -> None:
-    accepted = await push(gateway, receiver, "254708374149")
-    await delivered(InspectorService(platform=gateway.platform), accepted["CheckoutRequestID"], 1)
+    accepted, _ = await delivered_push(
+        gateway, receiver, InspectorService(platform=gateway.platform), "254708374149"
+    )
 
     reply = await gateway.client.get("/ui/inspector/callbacks", params={"msisdn": "254708374149"})
 
@@ -56,8 +58,7 @@ async def test_request_page_shows_bodies_and_the_linked_callback(
     gateway: Gateway, receiver: CallbackReceiver
 ) -> None:
     service = InspectorService(platform=gateway.platform)
-    accepted = await push(gateway, receiver, "254708374149")
-    callback = await delivered(service, accepted["CheckoutRequestID"], 1)
+    accepted, callback = await delivered_push(gateway, receiver, service, "254708374149")
     request = await logged_request(gateway, service, accepted["CheckoutRequestID"])
 
     html = (await gateway.client.get(f"/ui/inspector/requests/{request.id}")).text
@@ -76,8 +77,7 @@ async def test_resend_from_the_page_with_its_csrf_token(
     gateway: Gateway, receiver: CallbackReceiver
 ) -> None:
     service = InspectorService(platform=gateway.platform)
-    accepted = await push(gateway, receiver, "254708374149")
-    callback = await delivered(service, accepted["CheckoutRequestID"], 1)
+    accepted, callback = await delivered_push(gateway, receiver, service, "254708374149")
     page = await gateway.client.get(f"/ui/inspector/callbacks/{callback.id}")
     token = CSRF_FIELD.search(page.text)
     assert token is not None
@@ -98,8 +98,7 @@ async def test_resend_without_the_csrf_token_is_refused(
     gateway: Gateway, receiver: CallbackReceiver
 ) -> None:
     service = InspectorService(platform=gateway.platform)
-    accepted = await push(gateway, receiver, "254708374149")
-    callback = await delivered(service, accepted["CheckoutRequestID"], 1)
+    accepted, callback = await delivered_push(gateway, receiver, service, "254708374149")
 
     reply = await gateway.client.post(f"/ui/inspector/callbacks/{callback.id}/resend", data={})
 

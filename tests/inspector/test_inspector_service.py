@@ -6,7 +6,7 @@ from pesabox.core.inspector import InspectorFilter, InspectorService
 from pesabox.storage import inspector_store
 from pesabox.storage.db import read_transaction
 from tests.inspector.conftest import Gateway
-from tests.inspector.pushes import PUSH, delivered, logged_request, push
+from tests.inspector.pushes import PUSH, delivered, delivered_push, logged_request, push
 from tests.support import CallbackReceiver
 
 
@@ -14,8 +14,7 @@ async def test_request_detail_links_the_push_to_its_callback(
     gateway: Gateway, receiver: CallbackReceiver
 ) -> None:
     service = InspectorService(platform=gateway.platform)
-    accepted = await push(gateway, receiver, "254708374149")
-    await delivered(service, accepted["CheckoutRequestID"], 1)
+    accepted, _ = await delivered_push(gateway, receiver, service, "254708374149")
     request = await logged_request(gateway, service, accepted["CheckoutRequestID"])
 
     detail = await service.request_detail(request.id)
@@ -35,8 +34,7 @@ async def test_filters_pick_requests_and_callbacks(
 ) -> None:
     service = InspectorService(platform=gateway.platform)
     first = await push(gateway, receiver, "254708374149")
-    second = await push(gateway, receiver, "254722000000")
-    await delivered(service, second["CheckoutRequestID"], 1)
+    second, _ = await delivered_push(gateway, receiver, service, "254722000000")
     await gateway.platform.request_log.flush()
 
     by_msisdn = await service.requests(InspectorFilter(msisdn="254722000000"))
@@ -64,8 +62,7 @@ async def test_callbacks_by_app_go_through_the_requests_log(
     from the log's own file to the main one)."""
     service = InspectorService(platform=gateway.platform)
     first = await push(gateway, receiver, "254708374149")
-    second = await push(gateway, receiver, "254722000000")
-    await delivered(service, second["CheckoutRequestID"], 1)
+    second, _ = await delivered_push(gateway, receiver, service, "254722000000")
     await gateway.platform.request_log.flush()
 
     by_app = await service.callbacks(InspectorFilter(app=gateway.app_name))
@@ -83,8 +80,7 @@ async def test_callbacks_match_among_more_linked_ids_than_a_statement_takes_para
 ) -> None:
     """Up to three ids for each retained request: SQLite takes at most 32,766 parameters."""
     service = InspectorService(platform=gateway.platform)
-    accepted = await push(gateway, receiver, "254708374149")
-    await delivered(service, accepted["CheckoutRequestID"], 1)
+    accepted, _ = await delivered_push(gateway, receiver, service, "254708374149")
     linked = {"app": [f"ws_CO_{n}" for n in range(40_000)] + [accepted["CheckoutRequestID"]]}
 
     with read_transaction(gateway.platform.engine) as conn:
@@ -99,8 +95,7 @@ async def test_callback_detail_lists_the_requests_that_carry_its_id(
     gateway: Gateway, receiver: CallbackReceiver
 ) -> None:
     service = InspectorService(platform=gateway.platform)
-    accepted = await push(gateway, receiver, "254708374149")
-    callback = await delivered(service, accepted["CheckoutRequestID"], 1)
+    accepted, callback = await delivered_push(gateway, receiver, service, "254708374149")
     await gateway.platform.request_log.flush()
 
     found = await service.callback_detail(callback.id)
@@ -113,8 +108,7 @@ async def test_callback_detail_lists_the_requests_that_carry_its_id(
 
 async def test_resend_makes_another_attempt(gateway: Gateway, receiver: CallbackReceiver) -> None:
     service = InspectorService(platform=gateway.platform)
-    accepted = await push(gateway, receiver, "254708374149")
-    callback = await delivered(service, accepted["CheckoutRequestID"], 1)
+    accepted, callback = await delivered_push(gateway, receiver, service, "254708374149")
 
     await service.resend(callback.id)
 
