@@ -46,6 +46,7 @@ from pesabox.web.portal_session import (
     new_form_key,
     not_found,
     portal_root,
+    shortcode_session,
     signed_in_context,
     signed_out,
     switch_shortcode,
@@ -165,9 +166,7 @@ async def withdraw(
 async def withdrawal_page(
     request: AnyRequest, shortcode: FromPath[str], withdrawal_id: FromPath[str]
 ) -> Template:
-    session = await current_session(request)
-    portal = platform_of(request).org_portal
-    portal.own_shortcode(session, shortcode)
+    session, portal = await shortcode_session(request, shortcode)
     found = await portal.withdrawal(session, withdrawal_id)
     return page(
         request,
@@ -183,9 +182,7 @@ def _withdrawals_summary(rows: list[Any]) -> tuple[tuple[str, str], ...]:
 
 @get("/{shortcode:str}/withdrawals/list", include_in_schema=False)
 async def withdrawals_fragment(request: AnyRequest, shortcode: FromPath[str]) -> Template:
-    session = await current_session(request)
-    portal = platform_of(request).org_portal
-    portal.own_shortcode(session, shortcode)
+    session, portal = await shortcode_session(request, shortcode)
     return fragment(
         request,
         "portal/withdrawals_table.html",
@@ -196,9 +193,7 @@ async def withdrawals_fragment(request: AnyRequest, shortcode: FromPath[str]) ->
 
 @get("/{shortcode:str}/withdrawals/events", include_in_schema=False)
 async def withdrawals_events(request: AnyRequest, shortcode: FromPath[str]) -> ServerSentEvent:
-    session = await current_session(request)
-    portal = platform_of(request).org_portal
-    portal.own_shortcode(session, shortcode)
+    session, portal = await shortcode_session(request, shortcode)
 
     async def read() -> tuple[tuple[str, str], ...]:
         return _withdrawals_summary(await portal.withdrawals(session, limit=RECENT_WITHDRAWALS))
@@ -212,9 +207,7 @@ async def settlements(
     shortcode: FromPath[str],
     page_number: Annotated[int, QueryParameter(name="page", ge=1, le=10_000)] = 1,
 ) -> Template:
-    session = await current_session(request)
-    portal = platform_of(request).org_portal
-    portal.own_shortcode(session, shortcode)
+    session, portal = await shortcode_session(request, shortcode)
     report = await portal.settlement_report(session, page=page_number)
     return page(
         request,

@@ -15,7 +15,7 @@ from litestar.response import Redirect, Template
 
 from pesabox.domain.operators import API_ROLES, OperatorRole, OperatorRuleError
 from pesabox.web.pages import AnyRequest, Notice, page, platform_of, redirect
-from pesabox.web.portal_session import FORM, current_session, signed_in_context
+from pesabox.web.portal_session import FORM, current_session, shortcode_session, signed_in_context
 
 
 @dataclass
@@ -56,9 +56,7 @@ def _operator_key(text: str) -> tuple[str, str]:
 
 @get("/{shortcode:str}/operators", include_in_schema=False)
 async def operators_page(request: AnyRequest, shortcode: FromPath[str]) -> Template:
-    session = await current_session(request)
-    portal = platform_of(request).org_portal
-    portal.own_shortcode(session, shortcode)
+    session, portal = await shortcode_session(request, shortcode)
     return page(
         request,
         "portal/operators.html",
@@ -129,9 +127,7 @@ async def unlock(
 
 @get("/{shortcode:str}/c2b", include_in_schema=False)
 async def c2b_page(request: AnyRequest, shortcode: FromPath[str]) -> Template:
-    session = await current_session(request)
-    portal = platform_of(request).org_portal
-    portal.own_shortcode(session, shortcode)
+    session, portal = await shortcode_session(request, shortcode)
     records = await portal.shortcode_records(session)
     registrations = {
         record.shortcode: await portal.registration(session, record.shortcode) for record in records
@@ -163,8 +159,7 @@ async def validation_switch(
 
 @get("/{shortcode:str}/credential", include_in_schema=False)
 async def credential_page(request: AnyRequest, shortcode: FromPath[str]) -> Template:
-    session = await current_session(request)
-    platform_of(request).org_portal.own_shortcode(session, shortcode)
+    session, _ = await shortcode_session(request, shortcode)
     return page(
         request,
         "portal/credential.html",
@@ -180,9 +175,7 @@ async def make_credential(
     shortcode: FromPath[str],
     data: Annotated[CredentialForm, FORM],
 ) -> Template:
-    session = await current_session(request)
-    portal = platform_of(request).org_portal
-    portal.own_shortcode(session, shortcode)
+    session, portal = await shortcode_session(request, shortcode)
     credential, error = None, None
     try:
         credential = await portal.security_credential(data.password)

@@ -14,7 +14,7 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, QueryParameter
 from litestar.response import Redirect, Template
 
-from pesabox.core.org_portal import PortalForbidden, PortalNotFound
+from pesabox.core.org_portal import OrgPortalService, PortalForbidden, PortalNotFound
 from pesabox.domain.portal_roles import ADMINISTER_ROLES, MOVE_FUNDS_ROLES, WITHDRAW_ROLES
 from pesabox.security.web_sessions import SESSION_COOKIE, PortalSession
 from pesabox.web.pages import AnyRequest, Notice, page, platform_of, redirect
@@ -42,6 +42,17 @@ async def current_session(request: AnyRequest) -> PortalSession:
     if session is None:
         raise SignInNeeded
     return session
+
+
+async def shortcode_session(
+    request: AnyRequest, shortcode: str
+) -> tuple[PortalSession, OrgPortalService]:
+    """The signed-in session, once `shortcode` is its organisation's (else PortalNotFound),
+    with the portal service the page asks next."""
+    session = await current_session(request)
+    portal = platform_of(request).org_portal
+    portal.own_shortcode(session, shortcode)
+    return session, portal
 
 
 def signed_in_context(session: PortalSession, shortcode: str, section: str) -> dict[str, Any]:
