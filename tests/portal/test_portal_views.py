@@ -5,21 +5,9 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
 
+from pesabox.storage.statement_queries import Line
 from pesabox.web.portal_views import balance_chart, statement_csv, statement_filter
-
-
-@dataclass
-class FakeLine:
-    transfer_id: str
-    created_at: float
-    direction: str
-    amount_cents: int
-    counterparty: str
-    purpose: str
-    transaction_id: str | None
-    balance_after_cents: int
 
 
 def test_the_filter_takes_eat_days_and_drops_what_is_not_valid() -> None:
@@ -41,7 +29,7 @@ def test_the_filter_takes_eat_days_and_drops_what_is_not_valid() -> None:
 
 
 def test_csv_cells_cannot_become_formulas() -> None:
-    line = FakeLine("t1", 0.0, "credit", 150, "wallet:254700000000", "principal", "=cmd()", 150)
+    line = Line("t1", 0.0, "credit", 150, "wallet:254700000000", "principal", "=cmd()", 150)
     rows = list(csv.reader(io.StringIO(statement_csv([line]))))
     assert rows[1][0] == "'=cmd()"
     assert rows[1][2] == "Payment: Customer 254700000000"
@@ -50,7 +38,7 @@ def test_csv_cells_cannot_become_formulas() -> None:
 
 def test_the_chart_steps_through_every_balance() -> None:
     lines = [
-        FakeLine(f"t{i}", 1_800_000_000.0 + i, "credit", 100, "x", "principal", None, value)
+        Line(f"t{i}", 1_800_000_000.0 + i, "credit", 100, "x", "principal", None, value)
         for i, value in enumerate([100_00, 250_00, 50_00])
     ]
     svg = balance_chart(lines, label='Working <"account">')
