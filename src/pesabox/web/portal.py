@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Protocol, TypeVar
 
 from litestar import Response, Router, get, post
 from litestar.di import NamedDependency, Provide
@@ -58,6 +58,7 @@ RECENT_WITHDRAWALS = 10
 CSV_ROWS_MAX = 10_000
 
 OutcomeT = TypeVar("OutcomeT")
+OutcomeT_co = TypeVar("OutcomeT_co", covariant=True)
 
 
 @dataclass
@@ -92,10 +93,20 @@ async def overview(request: AnyRequest, shortcode: FromPath[str]) -> Template:
     )
 
 
+class _FundsAction(Protocol[OutcomeT_co]):
+    """A money action of the portal service: move_to_working or withdraw."""
+
+    def __call__(
+        self, portal: OrgPortalService, session: PortalSession, shortcode: str, /,
+        *, amount: str, form_key: str,
+    ) -> Awaitable[OutcomeT_co]: ...  # fmt: skip
+
+
 async def _submit_funds_form(
     request: AnyRequest,
     shortcode: str,
-    submit: Callable[[OrgPortalService, PortalSession], Awaitable[OutcomeT]],
+    data: AmountForm,
+    action: _FundsAction[OutcomeT],
     *,
     refused: str,
     done: Callable[[OutcomeT], tuple[str, str]],
@@ -103,8 +114,11 @@ async def _submit_funds_form(
     """Runs one money form for the session; a refusal goes back home as an error notice,
     anything else to the (url, text) that `done` makes of the outcome."""
     session = await current_session(request)
+    portal = platform_of(request).org_portal
     try:
-        outcome = await submit(platform_of(request).org_portal, session)
+        outcome = await action(
+            portal, session, shortcode, amount=data.amount, form_key=data.form_key
+        )
     except FundsRefusal as refusal:
         return redirect(request, home_url(shortcode), Notice(f"{refused}: {refusal}.", "error"))
     url, text = done(outcome)
@@ -127,9 +141,8 @@ async def move_funds(
     return await _submit_funds_form(
         request,
         shortcode,
-        lambda portal, session: portal.move_to_working(
-            session, shortcode, amount=data.amount, form_key=data.form_key
-        ),
+        data,
+        OrgPortalService.move_to_working,
         refused="Not moved",
         done=done,
     )
@@ -154,9 +167,8 @@ async def withdraw(
     return await _submit_funds_form(
         request,
         shortcode,
-        lambda portal, session: portal.withdraw(
-            session, shortcode, amount=data.amount, form_key=data.form_key
-        ),
+        data,
+        OrgPortalService.withdraw,
         refused="Not withdrawn",
         done=done,
     )
