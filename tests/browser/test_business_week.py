@@ -14,7 +14,7 @@ import httpx
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import Screenshot
-from tests.browser.test_portal import sign_in
+from tests.browser.test_portal import advance_to_next_business_morning, sign_in
 from tests.e2e import PesaboxServer
 
 SHOP = "600000"  # Safaricom Daraja 000: a C2B PayBill that starts empty
@@ -58,9 +58,7 @@ def test_a_week_of_trading_charted_statemented_and_settled(
     page.get_by_role("button", name="Withdraw to bank").click()
     expect(page.locator("#withdrawal-status")).to_have_text("pending")
 
-    page.goto("/ui/clock")
-    page.get_by_role("button", name="Advance the next business morning").click()
-    expect(page.get_by_role("status")).to_contain_text("next business morning")
+    advance_to_next_business_morning(page)
 
     page.goto(f"/ui/org/{SHOP}")
     expect(page.locator("#balance-working")).to_contain_text("3,000.00")

@@ -28,6 +28,21 @@ def sign_in(page: Page, shortcode: str) -> None:
     expect(page).to_have_url(re.compile(f"/ui/org/{shortcode}$"))
 
 
+def advance_to_next_business_morning(page: Page) -> None:
+    """The clock page's button, in the page's own browser session."""
+    page.goto("/ui/clock")
+    page.get_by_role("button", name="Advance the next business morning").click()
+    expect(page.get_by_role("status")).to_contain_text("next business morning")
+
+
+def _move_and_withdraw(page: Page, kes: str) -> None:
+    """From the overview: move `kes` to the Working account, then withdraw it to the bank."""
+    page.get_by_label("Amount (KES)").fill(kes)
+    page.get_by_role("button", name="Move to Working").click()
+    page.get_by_label("Amount to withdraw (KES)").fill(kes)
+    page.get_by_role("button", name="Withdraw to bank").click()
+
+
 def test_a_withdrawal_is_pending_then_settled_the_next_business_morning(
     page: Page, screenshot: Screenshot
 ) -> None:
@@ -53,9 +68,7 @@ def test_a_withdrawal_is_pending_then_settled_the_next_business_morning(
     expect(row.locator(".withdrawal-status")).to_have_text("pending")
 
     # The clock page, in the same browser: on to the next business morning.
-    page.goto("/ui/clock")
-    page.get_by_role("button", name="Advance the next business morning").click()
-    expect(page.get_by_role("status")).to_contain_text("next business morning")
+    advance_to_next_business_morning(page)
 
     page.goto(f"/ui/org/{B2C_PAYBILL}/withdrawals/{receipt}")
     expect(page.locator("#withdrawal-status")).to_have_text("settled")
@@ -83,10 +96,7 @@ def test_another_organisations_operator_sees_nothing_of_it(
     page: Page, new_page: Callable[..., Page], screenshot: Screenshot
 ) -> None:
     sign_in(page, B2C_PAYBILL)
-    page.get_by_label("Amount (KES)").fill("300")
-    page.get_by_role("button", name="Move to Working").click()
-    page.get_by_label("Amount to withdraw (KES)").fill("300")
-    page.get_by_role("button", name="Withdraw to bank").click()
+    _move_and_withdraw(page, "300")
     expect(page.locator("#withdrawal-status")).to_have_text("pending")
     withdrawal_url = page.url
 
@@ -123,10 +133,7 @@ def test_the_overview_shows_the_settlement_live(
     page: Page, ui_server: PesaboxServer, screenshot: Screenshot
 ) -> None:
     sign_in(page, B2C_PAYBILL)
-    page.get_by_label("Amount (KES)").fill("400")
-    page.get_by_role("button", name="Move to Working").click()
-    page.get_by_label("Amount to withdraw (KES)").fill("400")
-    page.get_by_role("button", name="Withdraw to bank").click()
+    _move_and_withdraw(page, "400")
     receipt = page.locator("h1").inner_text().removeprefix("Withdrawal ").strip()
     page.goto(f"/ui/org/{B2C_PAYBILL}")
     status = page.locator(f'#withdrawals tr[data-withdrawal="{receipt}"] .withdrawal-status')
