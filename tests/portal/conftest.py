@@ -6,10 +6,13 @@ import pytest
 from sqlalchemy import Engine
 
 from pesabox.core.platform import Platform
+from pesabox.domain.operators import OperatorKind, OperatorRole
 from pesabox.sandbox import fixtures
 from pesabox.sandbox.seed import SandboxCredentials
 from pesabox.security.web_sessions import PortalSession
 from pesabox.settings import Settings
+from pesabox.storage import operators_store
+from pesabox.storage.db import write_transaction
 
 
 @pytest.fixture
@@ -34,3 +37,25 @@ async def sign_in(platform: Platform, shortcode: str) -> PortalSession:
     session = await platform.portal_sessions.resolve(result.token)
     assert session is not None
     return session
+
+
+def add_web_operator(
+    engine: Engine,
+    *,
+    shortcode: str,
+    username: str,
+    role: OperatorRole,
+    password: str,
+    now: float,
+) -> None:
+    """Another web operator of `shortcode`, holding one role, its password set at `now`."""
+    with write_transaction(engine) as conn:
+        operators_store.add_operator(
+            conn,
+            shortcode=shortcode,
+            username=username,
+            kind=OperatorKind.WEB,
+            roles=[role],
+            password=password,
+            now=now,
+        )

@@ -17,13 +17,12 @@ from sqlalchemy import Engine
 from pesabox.api.app import create_app
 from pesabox.clock import FixedClock
 from pesabox.core.platform import Platform
-from pesabox.domain.operators import OperatorKind, OperatorRole
+from pesabox.domain.operators import OperatorRole
 from pesabox.sandbox import fixtures
 from pesabox.sandbox.seed import SandboxCredentials
 from pesabox.security.web_sessions import SESSION_COOKIE, PortalSessions
 from pesabox.settings import Settings
-from pesabox.storage import operators_store
-from pesabox.storage.db import write_transaction
+from tests.portal.conftest import add_web_operator
 
 B2C_PAYBILL = "600996"
 OTHER = "600000"
@@ -359,11 +358,10 @@ async def test_a_business_operator_cannot_withdraw_or_administer(
 ) -> None:
     """Roles are checked on the server, whatever the form: a Business Operator (no Business
     Manager or Business Administrator role) posting the forms by hand is refused."""
-    with write_transaction(seeded_engine[0]) as conn:
-        operators_store.add_operator(
-            conn, shortcode=B2C_PAYBILL, username="teller", kind=OperatorKind.WEB,
-            roles=[OperatorRole.BUSINESS_OPERATOR], password="Clerk#2026pw", now=time.time(),
-        )  # fmt: skip
+    add_web_operator(
+        seeded_engine[0], shortcode=B2C_PAYBILL, username="teller",
+        role=OperatorRole.BUSINESS_OPERATOR, password="Clerk#2026pw", now=time.time(),
+    )  # fmt: skip
     page = await client.get("/ui/org/login")
     signed = await client.post(
         "/ui/org/login",

@@ -12,33 +12,27 @@ from typer.testing import CliRunner
 from pesabox.cli.main import app
 from pesabox.core.org_portal import PortalForbidden
 from pesabox.core.platform import Platform
-from pesabox.domain.operators import OperatorKind, OperatorRole
+from pesabox.domain.operators import OperatorRole
 from pesabox.domain.services import operator_admin
 from pesabox.sandbox import fixtures
 from pesabox.security import credentials
 from pesabox.storage import operators_store, sandbox_store
 from pesabox.storage.db import write_transaction
-from tests.portal.conftest import sign_in
+from tests.portal.conftest import add_web_operator, sign_in
 
 SHORTCODE = "600977"
 PASSWORD = "Clerk#2026pw"
 
 
-def add_web_operator(platform: Platform, *, changed_at: float) -> None:
-    with write_transaction(platform.engine) as conn:
-        operators_store.add_operator(
-            conn,
-            shortcode=SHORTCODE,
-            username="teller",
-            kind=OperatorKind.WEB,
-            roles=[OperatorRole.BUSINESS_OPERATOR],
-            password=PASSWORD,
-            now=changed_at,
-        )
+def add_teller(platform: Platform, *, changed_at: float) -> None:
+    add_web_operator(
+        platform.engine, shortcode=SHORTCODE, username="teller",
+        role=OperatorRole.BUSINESS_OPERATOR, password=PASSWORD, now=changed_at,
+    )  # fmt: skip
 
 
 async def test_an_expired_password_is_refused(platform: Platform) -> None:
-    add_web_operator(platform, changed_at=platform.clock.now() - 91 * 86_400)
+    add_teller(platform, changed_at=platform.clock.now() - 91 * 86_400)
     refused = await platform.portal_sessions.sign_in(
         shortcode=SHORTCODE, username="teller", password=PASSWORD
     )
@@ -48,7 +42,7 @@ async def test_an_expired_password_is_refused(platform: Platform) -> None:
 async def test_password_age_is_checked_on_the_sandbox_clock(platform: Platform) -> None:
     """The portal and the CLI date a password on the sandbox clock, so sign-in checks its age
     on that clock too: 60 days ahead, a password set 31 wall-clock days ago is 91 days old."""
-    add_web_operator(platform, changed_at=time.time() - 31 * 86_400)
+    add_teller(platform, changed_at=time.time() - 31 * 86_400)
     platform.clock.offset_s = 60 * 86_400.0
     refused = await platform.portal_sessions.sign_in(
         shortcode=SHORTCODE, username="teller", password=PASSWORD
@@ -76,7 +70,7 @@ async def test_an_api_operator_cannot_sign_in_to_the_portal(platform: Platform) 
 
 
 async def test_a_lock_or_a_new_password_ends_existing_sessions(platform: Platform) -> None:
-    add_web_operator(platform, changed_at=platform.clock.now())
+    add_teller(platform, changed_at=platform.clock.now())
     signed = await platform.portal_sessions.sign_in(
         shortcode=SHORTCODE, username="teller", password=PASSWORD
     )
@@ -123,7 +117,7 @@ def run_cli(database_url: str, *args: str) -> str:
 async def test_the_cli_ends_sessions_and_dates_passwords_on_the_sandbox_clock(
     platform: Platform, database_url: str
 ) -> None:
-    add_web_operator(platform, changed_at=platform.clock.now())
+    add_teller(platform, changed_at=platform.clock.now())
     signed = await platform.portal_sessions.sign_in(
         shortcode=SHORTCODE, username="teller", password=PASSWORD
     )
@@ -185,7 +179,7 @@ async def test_passwords_are_stretched_before_the_write_not_inside_it(
 
 
 async def test_a_locked_operator_is_refused_like_an_unknown_one(platform: Platform) -> None:
-    add_web_operator(platform, changed_at=platform.clock.now())
+    add_teller(platform, changed_at=platform.clock.now())
     for _ in range(5):
         await platform.portal_sessions.sign_in(
             shortcode=SHORTCODE, username="teller", password="Wrong#2026pw"

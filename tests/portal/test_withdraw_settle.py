@@ -18,15 +18,15 @@ from pesabox.domain import accounts
 from pesabox.domain.accounts import BANK_SETTLEMENT
 from pesabox.domain.business_days import is_business_day, next_business_day
 from pesabox.domain.ledger import Purpose, TransferRequest
-from pesabox.domain.operators import OperatorKind, OperatorRole
+from pesabox.domain.operators import OperatorRole
 from pesabox.domain.org_funds import FundsRefusal, WithdrawalStatus
 from pesabox.domain.services import org_funds
 from pesabox.domain.statement_filter import StatementFilter
 from pesabox.security.web_sessions import PortalSession
-from pesabox.storage import ledger_queries, ledger_verify, operators_store, withdrawals_store
+from pesabox.storage import ledger_queries, ledger_verify, withdrawals_store
 from pesabox.storage.db import make_engine, read_transaction, write_transaction
 from pesabox.storage.withdrawals_store import WithdrawalRecord
-from tests.portal.conftest import sign_in
+from tests.portal.conftest import add_web_operator, sign_in
 
 B2C_PAYBILL = "600996"  # its Utility account is seeded with KES 10,000,000
 
@@ -160,16 +160,10 @@ async def test_refusals_leave_no_trace(platform: Platform) -> None:
 
 
 async def test_only_a_business_manager_may_withdraw(platform: Platform) -> None:
-    with write_transaction(platform.engine) as conn:
-        operators_store.add_operator(
-            conn,
-            shortcode=B2C_PAYBILL,
-            username="auditor1",
-            kind=OperatorKind.WEB,
-            roles=[OperatorRole.BUSINESS_AUDITOR],
-            password="Audit#2026x",
-            now=platform.clock.now(),
-        )
+    add_web_operator(
+        platform.engine, shortcode=B2C_PAYBILL, username="auditor1",
+        role=OperatorRole.BUSINESS_AUDITOR, password="Audit#2026x", now=platform.clock.now(),
+    )  # fmt: skip
     signed = await platform.portal_sessions.sign_in(
         shortcode=B2C_PAYBILL, username="auditor1", password="Audit#2026x"
     )
