@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from litestar.testing import AsyncTestClient
 from sqlalchemy import Engine
@@ -14,7 +14,7 @@ from pesabox.api.app import create_app
 from pesabox.core.platform import Platform
 from pesabox.sandbox.seed import SandboxCredentials
 from pesabox.settings import Settings
-from tests.support import CallbackReceiver, basic_auth
+from tests.support import CallbackReceiver, basic_auth, stk_body
 
 
 @dataclass
@@ -30,6 +30,19 @@ class Gateway:
 
 
 GatewayT = TypeVar("GatewayT", bound=Gateway)
+
+STK_PUSH = "/mpesa/stkpush/v1/processrequest"
+
+
+async def accepted_push(
+    gateway: Gateway, receiver: CallbackReceiver, *, phone: str, amount: int
+) -> dict[str, Any]:
+    """An STK push whose callback goes to `receiver`, accepted (200): the reply's body."""
+    body = stk_body(phone=phone, amount=amount, callback_url=receiver.url)
+    reply = await gateway.client.post(STK_PUSH, json=body, headers=gateway.bearer)
+    assert reply.status_code == 200, reply.text
+    accepted: dict[str, Any] = reply.json()
+    return accepted
 
 
 @asynccontextmanager

@@ -19,7 +19,8 @@ from pesabox.storage.ledger_store import LedgerStore
 from pesabox.storage.parties_store import ShortcodeCache
 from pesabox.storage.tables import shortcodes, transfers
 from tests.api.conftest import Gateway
-from tests.support import CallbackReceiver, stk_body, threaded
+from tests.gateway import accepted_push
+from tests.support import CallbackReceiver, threaded
 
 HANDSET = "/sandbox/v1/handsets"
 JOHN = "254708374149"
@@ -53,13 +54,8 @@ def _issued(gateway: Gateway, transaction_id: str) -> int:
 
 
 async def _push(gateway: Gateway, receiver: CallbackReceiver) -> str:
-    reply = await gateway.client.post(
-        "/mpesa/stkpush/v1/processrequest",
-        json=stk_body(phone=WAITER, amount=500, callback_url=receiver.url),
-        headers=gateway.bearer,
-    )
-    assert reply.status_code == 200, reply.text
-    return str(reply.json()["CheckoutRequestID"])
+    accepted = await accepted_push(gateway, receiver, phone=WAITER, amount=500)
+    return str(accepted["CheckoutRequestID"])
 
 
 async def test_an_stk_payment_settled_twice_earns_once(

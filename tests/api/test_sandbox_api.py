@@ -6,6 +6,7 @@ import asyncio
 import re
 
 from tests.api.conftest import Gateway
+from tests.gateway import accepted_push
 from tests.support import CallbackReceiver, stk_body
 
 PUSH = "/mpesa/stkpush/v1/processrequest"
@@ -14,13 +15,8 @@ HANDSET = "/sandbox/v1/handsets"
 
 async def _pending_push(gateway: Gateway, phone: str, receiver: CallbackReceiver) -> str:
     # Scenario 254711000002 never answers on its own, so the prompt waits on the handset.
-    reply = await gateway.client.post(
-        PUSH,
-        json=stk_body(phone=phone, amount=20, callback_url=receiver.url),
-        headers=gateway.bearer,
-    )
-    assert reply.status_code == 200, reply.text
-    return str(reply.json()["CheckoutRequestID"])
+    accepted = await accepted_push(gateway, receiver, phone=phone, amount=20)
+    return str(accepted["CheckoutRequestID"])
 
 
 async def test_handset_lists_the_prompt_and_accepts_with_pin(

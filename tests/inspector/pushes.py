@@ -7,17 +7,13 @@ import asyncio
 from typing import Any
 
 from pesabox.core.inspector import CallbackView, InspectorFilter, InspectorService, RequestView
+from tests.gateway import accepted_push
 from tests.inspector.conftest import Gateway
-from tests.support import CallbackReceiver, stk_body
-
-PUSH = "/mpesa/stkpush/v1/processrequest"
+from tests.support import CallbackReceiver
 
 
 async def push(gateway: Gateway, receiver: CallbackReceiver, phone: str) -> dict[str, Any]:
-    body = stk_body(phone=phone, amount=10, callback_url=receiver.url)
-    reply = await gateway.client.post(PUSH, json=body, headers=gateway.bearer)
-    assert reply.status_code == 200, reply.text
-    accepted: dict[str, Any] = reply.json()
+    accepted = await accepted_push(gateway, receiver, phone=phone, amount=10)
     await receiver.wait_for_stk(accepted["CheckoutRequestID"])
     return accepted
 

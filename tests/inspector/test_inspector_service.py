@@ -5,8 +5,9 @@ from __future__ import annotations
 from pesabox.core.inspector import InspectorFilter, InspectorService
 from pesabox.storage import inspector_store
 from pesabox.storage.db import read_transaction
+from tests.gateway import STK_PUSH
 from tests.inspector.conftest import Gateway
-from tests.inspector.pushes import PUSH, delivered, delivered_push, logged_request, push
+from tests.inspector.pushes import delivered, delivered_push, logged_request, push
 from tests.support import CallbackReceiver
 
 
@@ -103,7 +104,7 @@ async def test_callback_detail_lists_the_requests_that_carry_its_id(
     assert found is not None
     view, requests = found
     assert view.id == callback.id
-    assert [r.row["path"] for r in requests] == [PUSH]
+    assert [r.row["path"] for r in requests] == [STK_PUSH]
 
 
 async def test_resend_makes_another_attempt(gateway: Gateway, receiver: CallbackReceiver) -> None:
