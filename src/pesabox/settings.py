@@ -72,8 +72,10 @@ class Settings(BaseSettings):
     max_body_bytes: int = 64 * 1024
 
     # The inspector (/ui/inspector) records every inbound API request, in memory first and in
-    # batches to the database, keeping the newest `inspector_retention` rows.
-    inspector_record: bool = True
+    # batches to the database, keeping the newest `inspector_retention` rows. Unset: on in the
+    # sandbox, whose page shows the log, and off in production, where no page does and the
+    # recording would only cost throughput and keep customers' numbers.
+    inspector_record: bool | None = None
     inspector_retention: int = 20_000
     # SQLite only: the log's own database file (default `<main file>.inspector.db`), kept out
     # of the ledger's WAL and written without fsync (storage/inspector_db.py).
@@ -87,6 +89,13 @@ class Settings(BaseSettings):
             if value.startswith(prefix):
                 return "postgresql+psycopg://" + value[len(prefix) :]
         return value
+
+    @property
+    def records_requests(self) -> bool:
+        """Whether this process keeps the inspector's request log."""
+        if self.inspector_record is None:
+            return self.environment == "sandbox"
+        return self.inspector_record
 
     def rewrite_rules(self) -> list[tuple[str, str]]:
         rules = []

@@ -124,3 +124,12 @@ async def test_a_send_money_form_posted_twice_sends_once(gateway: Gateway) -> No
         assert reply.status_code in (200, 303), reply.text
     account = (await gateway.client.get("/sandbox/v1/handsets/254708374150/account")).json()
     assert account["balance"] == 50_000 + 10
+
+
+async def test_a_pay_bill_account_with_a_control_character_is_refused(gateway: Gateway) -> None:
+    # PostgreSQL refuses a NUL in text; the form says what is wrong instead of a 500.
+    reply = await _post(gateway, f"/ui/phone/{JOHN}?screen=paybill", f"/ui/phone/{JOHN}/paybill", {
+        "business_number": "600000", "account_number": "INV\x001", "amount": "10", "pin": "1234",
+    })  # fmt: skip
+    assert reply.status_code == 200, reply.text
+    assert "Enter an account number of 1 to" in reply.text

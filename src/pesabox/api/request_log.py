@@ -99,7 +99,7 @@ class RequestRecorder:
 
 def recorder_for(platform: Platform) -> RequestRecorder | None:
     """The process's recorder, or None when PESABOX_INSPECTOR_RECORD is off."""
-    if not platform.settings.inspector_record:
+    if not platform.settings.records_requests:
         return None
     return RequestRecorder(
         request_log=platform.request_log,

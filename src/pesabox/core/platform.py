@@ -162,7 +162,7 @@ class Platform:
             self._sweep_forever(settle=background), name="stk-sweeper"
         )
         self._checkpointer = asyncio.create_task(self._checkpoint_forever(), name="checkpointer")
-        if self.settings.inspector_record:
+        if self.settings.records_requests:
             await self.request_log.start()
 
     async def _ensure_certificates(self) -> None:

@@ -102,8 +102,13 @@ def _masked_flat(body: bytes, parsed: dict[str, Any]) -> bytes | None:
         value = parsed[key]
         if not isinstance(value, str):
             return None
+        encoded = orjson.dumps(value)
+        if encoded not in body:
+            # The client escaped it its own way (PHP writes `/` as `\/`, some write `\u0063`):
+            # the caller then re-serialises the parsed body with the value masked.
+            return None
         # Every occurrence of the value as a JSON string goes: masking more is harmless.
-        body = body.replace(orjson.dumps(value), MASK_JSON)
+        body = body.replace(encoded, MASK_JSON)
     return body
 
 

@@ -40,10 +40,15 @@ def service_of(request: AnyRequest) -> InspectorService:
     return InspectorService(platform=platform_of(request))
 
 
+def _printable(value: str) -> str:
+    # No id, number or name has control characters, and PostgreSQL refuses a NUL in a query.
+    return "".join(ch for ch in value if ch.isprintable())
+
+
 def filter_of(request: AnyRequest) -> tuple[InspectorFilter, dict[str, str]]:
     """The filter the query string asks for, and the non-empty fields to carry along."""
     values = {
-        name: str(request.query_params.get(name) or "").strip()[:_VALUE_LENGTH_MAX]
+        name: _printable(str(request.query_params.get(name) or "")).strip()[:_VALUE_LENGTH_MAX]
         for name in FILTER_FIELDS
     }
     wanted = InspectorFilter(

@@ -261,7 +261,7 @@ async def pay_bill(
 ) -> Redirect:
     async def act() -> Notice:
         account = data.account_number.strip()
-        if not 1 <= len(account) <= c2b.MAX_BILL_REF_CHARS:
+        if not 1 <= len(account) <= c2b.MAX_BILL_REF_CHARS or not account.isprintable():
             raise FormProblem(
                 f"Enter an account number of 1 to {c2b.MAX_BILL_REF_CHARS} characters."
             )

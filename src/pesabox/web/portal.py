@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, Protocol, TypeVar
+from urllib.parse import urlencode
 
 from litestar import Response, Router, get, post
 from litestar.di import NamedDependency, Provide
@@ -287,7 +288,7 @@ async def statement_page(
     session, lines, shown = await _statement(request, shortcode, wanted, STATEMENT_PAGE_ROWS)
     account = wanted.account
     label = f"{ACCOUNT_LABELS[account]} account balance"
-    csv_query = "&".join(f"{key}={value}" for key, value in shown.items() if value)
+    csv_query = urlencode({key: value for key, value in shown.items() if value})
     return page(
         request,
         "portal/statement.html",
@@ -298,7 +299,7 @@ async def statement_page(
         purposes=portal_views.PURPOSES,
         details=portal_views.details,
         chart=portal_views.balance_chart(lines, label=label),
-        csv_url=f"/ui/org/{shortcode}/statement.csv?account={account}"
+        csv_url=f"/ui/org/{shortcode}/statement.csv?{urlencode({'account': account})}"
         + (f"&{csv_query}" if csv_query else ""),
         page_rows=STATEMENT_PAGE_ROWS,
         **signed_in_context(session, shortcode, "statement"),

@@ -32,12 +32,19 @@
       region.dataset.liveStale = "1";
       return;
     }
-    const reply = await fetch(region.dataset.liveFragment, {
-      headers: { accept: "text/html" },
-      credentials: "same-origin",
-    });
-    if (!reply.ok) return;
-    const html = await reply.text();
+    let html;
+    try {
+      const reply = await fetch(region.dataset.liveFragment, {
+        headers: { accept: "text/html" },
+        credentials: "same-origin",
+      });
+      if (!reply.ok) throw new Error(`fragment answered ${reply.status}`);
+      html = await reply.text();
+    } catch (error) {
+      // Tried again at the next event, or when focus leaves the region.
+      region.dataset.liveStale = "1";
+      return;
+    }
     if (html !== region.dataset.liveLast) {
       region.dataset.liveLast = html;
       region.innerHTML = html;
