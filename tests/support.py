@@ -81,7 +81,10 @@ class CallbackReceiver:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_post("/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
+        # A callback the gateway was still sending when the test ended waits for a body that
+        # will never come (the gateway's loop is not running during teardown); stopping gives
+        # such a request a moment, not aiohttp's default minute, so teardown cannot hang.
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
