@@ -15,7 +15,14 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Page,
+    Playwright,
+    expect,
+    sync_playwright,
+)
 
 from tests.databases import fresh_database_url
 from tests.e2e import PesaboxServer, Sandbox, forward_to, prepare_sandbox
@@ -39,6 +46,8 @@ NARROW = {"width": 360, "height": 780}
 EXPECT_TIMEOUT_MS = 10_000
 
 Screenshot = Callable[[Page, str], Path]
+# Assertions wait as long as actions do (Playwright's own default for `expect` is 5 s).
+expect.set_options(timeout=EXPECT_TIMEOUT_MS)
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,8 @@
 //   <section id="inbox" data-live-events="/ui/phone/2547.../events"
 //            data-live-fragment="/ui/phone/2547.../inbox">...</section>
 // On every `change` event the fragment is fetched and swapped in, unless the user is typing
-// inside that region (the swap then waits until focus leaves it).
+// inside that region, checked both before the fetch and when its answer arrives (the swap
+// then waits until focus leaves the region).
 "use strict";
 
 (function () {
@@ -27,8 +28,15 @@
     return match ? decodeURIComponent(match[1]) : "";
   }
 
+  // The user is at work in a region when focus is inside it: swapping its HTML then would
+  // wipe what is being typed or move the button being clicked.
+  function busy(region) {
+    const active = document.activeElement;
+    return Boolean(active && active !== region && region.contains(active));
+  }
+
   async function refresh(region) {
-    if (region.contains(document.activeElement) && document.activeElement !== region) {
+    if (busy(region)) {
       region.dataset.liveStale = "1";
       return;
     }
@@ -42,6 +50,11 @@
       html = await reply.text();
     } catch (error) {
       // Tried again at the next event, or when focus leaves the region.
+      region.dataset.liveStale = "1";
+      return;
+    }
+    // Checked again: the user may have started typing while the fragment was on its way.
+    if (busy(region)) {
       region.dataset.liveStale = "1";
       return;
     }
