@@ -60,7 +60,9 @@ class AccessTokens:
             )
 
         await self._writer.submit(save)
-        self._remember(apps_store.TokenGrant(token, app.id, app.products, expires_at))
+        self._remember(
+            apps_store.TokenGrant(token, app.id, app.products, expires_at, app.organisation_id)
+        )
         # Daraja answers one second short of the lifetime ("3599" for an hour).
         return token, str(self._lifetime_s - 1)
 

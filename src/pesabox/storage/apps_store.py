@@ -18,6 +18,7 @@ class AppRecord:
     secret_digest: str
     products: frozenset[Product]
     created_at: float
+    organisation_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +27,8 @@ class TokenGrant:
     app_id: int
     products: frozenset[Product]
     expires_at: float
+    # The organisation a production app belongs to; None for sandbox apps.
+    organisation_id: int | None = None
 
 
 def _app(row: object) -> AppRecord:
@@ -36,6 +39,7 @@ def _app(row: object) -> AppRecord:
         secret_digest=row.secret_digest,  # type: ignore[attr-defined]
         products=parse_products(row.products),  # type: ignore[attr-defined]
         created_at=row.created_at,  # type: ignore[attr-defined]
+        organisation_id=row.organisation_id,  # type: ignore[attr-defined]
     )
 
 
@@ -47,6 +51,7 @@ def insert_app(
     secret_digest: str,
     products: frozenset[Product],
     now: float,
+    organisation_id: int | None = None,
 ) -> int:
     result = conn.execute(
         apps.insert().values(
@@ -55,6 +60,7 @@ def insert_app(
             secret_digest=secret_digest,
             products=format_products(products),
             created_at=now,
+            organisation_id=organisation_id,
         )
     )
     return int(result.inserted_primary_key[0])  # type: ignore[index]
@@ -91,13 +97,16 @@ def find_token(conn: Connection, token: str) -> TokenGrant | None:
             access_tokens.c.app_id,
             access_tokens.c.expires_at,
             apps.c.products,
+            apps.c.organisation_id,
         )
         .join(apps, apps.c.id == access_tokens.c.app_id)
         .where(access_tokens.c.token == token)
     ).first()
     if row is None:
         return None
-    return TokenGrant(row.token, row.app_id, parse_products(row.products), row.expires_at)
+    return TokenGrant(
+        row.token, row.app_id, parse_products(row.products), row.expires_at, row.organisation_id
+    )
 
 
 def purge_expired_tokens(conn: Connection, *, expired_before: float) -> int:

@@ -45,6 +45,10 @@ apps = Table(
     # Comma-separated product names (`mpesa_express`, `c2b`, ...): what the app may call.
     Column("products", String(500), nullable=False),
     Column("created_at", Float, nullable=False),
+    # Production apps belong to the organisation that went live with them (issue 6); the
+    # mutual-TLS listener only accepts that organisation's client certificate for them.
+    # Sandbox apps belong to no organisation.
+    Column("organisation_id", Integer, ForeignKey("organisations.id"), nullable=True),
 )
 
 access_tokens = Table(

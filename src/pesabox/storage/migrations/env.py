@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from pesabox.storage.tables import metadata
+from pesabox.storage.schema import metadata
 
 connection = context.config.attributes["connection"]
 context.configure(

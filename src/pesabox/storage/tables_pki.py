@@ -1,0 +1,10 @@
+"""The platform CA, broker certificates and organisations' client certificates (issue 6).
+
+Tables live beside `tables.py` on its `metadata`; `schema.py` imports every such module.
+"""
+
+from __future__ import annotations
+
+from pesabox.storage.tables import metadata
+
+__all__ = ["metadata"]
