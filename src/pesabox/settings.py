@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     web_cookie_secure: bool = True
     # An org portal session lasts this long from sign-in, on wall time (not the sandbox clock).
     portal_session_lifetime_s: float = 8 * 3600.0
+    # A Lipa na M-Pesa Online application is decided no earlier than this many days after
+    # it was sent, on the platform clock (the sandbox clock the /ui/clock page moves).
+    lnmo_review_days: int = 7
     # Daraja's tokens live an hour; the reply says one second less ("3599").
     access_token_lifetime_s: int = 3600
 
