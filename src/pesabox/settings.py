@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     callback_backoff_base_s: float = 1.0
     callback_backoff_cap_s: float = 300.0
     callback_concurrency: int = 64
+    # A PEM file of extra CAs to trust for businesses' https callback listeners, besides the
+    # system's and the platform CA (always trusted).
+    callback_ca_file: str | None = None
 
     # Group commit: how many queued writes one database transaction may hold.
     writer_batch_max: int = 512

@@ -8,11 +8,17 @@ Every attempt ends in exactly one of three outcomes:
   the callback has used all its attempts.
 
 Nothing here touches the database; the worker records what `CallbackSender.post` returns.
+
+Over https the sender presents a client certificate when it is given a TLS context that holds
+one: the platform hands it the broker certificate of its environment (`testbroker` or
+`prodbroker`), so a business's listener that requires mutual TLS can tell pesabox from anyone
+else. A refused handshake is a connection error like any other: retried, never lost.
 """
 
 from __future__ import annotations
 
 import logging
+import ssl
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -87,12 +93,23 @@ def simulated_failure(attempt: int, fail_first: int) -> HttpAttempt:
 
 
 class CallbackSender:
-    """Owns one pooled aiohttp session; `open` and `close` it from the event loop."""
+    """Owns one pooled aiohttp session; `open` and `close` it from the event loop.
+
+    `tls` is the context for https URLs (the certificate to present and the CAs to trust);
+    None keeps aiohttp's default: the system's CAs and no client certificate. Plain http URLs
+    never use it.
+    """
 
     def __init__(
-        self, *, timeout_s: float, connection_limit: int, reply_chars_max: int = EXCERPT_CHARS_MAX
+        self,
+        *,
+        timeout_s: float,
+        connection_limit: int,
+        reply_chars_max: int = EXCERPT_CHARS_MAX,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self._timeout_s = timeout_s
+        self._tls = tls
         # How much of each reply is read and returned: an excerpt for the inspector, or (C2B
         # validation) the whole answer the platform must act on.
         self._reply_chars_max = reply_chars_max
@@ -102,7 +119,12 @@ class CallbackSender:
     async def open(self) -> None:
         if self._session is not None:
             return
-        connector = aiohttp.TCPConnector(limit=self._connection_limit, ttl_dns_cache=300)
+        connector = aiohttp.TCPConnector(
+            limit=self._connection_limit,
+            ttl_dns_cache=300,
+            # True is aiohttp's own default: verify against the system's CAs.
+            ssl=self._tls if self._tls is not None else True,
+        )
         self._session = aiohttp.ClientSession(
             connector=connector,
             timeout=aiohttp.ClientTimeout(total=self._timeout_s),
@@ -126,6 +148,10 @@ class CallbackSender:
             )
         except TimeoutError:
             return _failed(started, f"timeout after {self._timeout_s:g} s", RETRY)
+        except aiohttp.ClientSSLError as error:
+            # Before the URL errors: a certificate that fails verification is also a
+            # ValueError, yet the business may renew it, so it is worth trying again.
+            return _failed(started, _describe(error), RETRY)
         except _BAD_URL_ERRORS as error:
             return _failed(started, f"invalid callback URL: {error}", GIVE_UP)
         except (aiohttp.ClientError, OSError) as error:

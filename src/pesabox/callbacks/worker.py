@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -82,6 +83,8 @@ class CallbackDispatcher:
         lease_s: float | None = None,
         shutdown_grace_s: float = SHUTDOWN_GRACE_S,
         rng: random.Random | None = None,
+        # The context https callbacks are sent with (see CallbackSender); None: the system's.
+        client_tls: ssl.SSLContext | None = None,
     ) -> None:
         self._engine = engine
         self._writer = writer
@@ -95,7 +98,7 @@ class CallbackDispatcher:
         self._skip_locked = engine.dialect.name == "postgresql"
         concurrency = max(1, settings.callback_concurrency)
         self._sender = CallbackSender(
-            timeout_s=settings.callback_timeout_s, connection_limit=concurrency
+            timeout_s=settings.callback_timeout_s, connection_limit=concurrency, tls=client_tls
         )
         self._post_slots = asyncio.Semaphore(concurrency)
         # Claimed rows wait for a POST slot; twice the slots keeps the pipe full without

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -66,6 +67,8 @@ class C2bService:
         settings: Settings,
         shortcodes: parties_store.ShortcodeCache,
         on_confirmation: Callable[[ClaimedCallback | None], None],
+        # Validation requests go out like callbacks, with the same client certificate.
+        callback_tls: ssl.SSLContext | None = None,
     ) -> None:
         self._engine = engine
         self._writer = writer
@@ -89,6 +92,7 @@ class C2bService:
             timeout_s=settings.c2b_validation_timeout_s,
             connection_limit=max(_VALIDATION_CONNECTIONS, settings.callback_concurrency),
             reply_chars_max=VALIDATION_REPLY_CHARS_MAX,
+            tls=callback_tls,
         )
         self._tasks: set[asyncio.Task[Any]] = set()
         self._inflight: set[str] = set()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import ssl
 import time
 from collections.abc import Coroutine
 from typing import Any, TypeVar
@@ -51,7 +52,18 @@ _TOKEN_RETENTION_S = 3600.0
 
 
 class Platform:
-    def __init__(self, settings: Settings, *, engine: Engine | None = None) -> None:
+    """`callback_tls` is the TLS context every outgoing POST to a business (callbacks, C2B
+    validation) uses for https URLs: the serving code builds it from the platform CA with the
+    broker certificate of this Platform's environment (`testbroker` or `prodbroker`) as the
+    client certificate. None keeps the system's CAs and presents no certificate."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        engine: Engine | None = None,
+        callback_tls: ssl.SSLContext | None = None,
+    ) -> None:
         self.settings = settings
         self.engine = engine or make_engine(settings.database_url, checkpoint_in_background=True)
         self.clock = SystemClock()
@@ -67,7 +79,11 @@ class Platform:
             lifetime_s=settings.access_token_lifetime_s,
         )
         self.dispatcher = CallbackDispatcher(
-            engine=self.engine, writer=self.writer, settings=settings, clock=self.clock
+            engine=self.engine,
+            writer=self.writer,
+            settings=settings,
+            clock=self.clock,
+            client_tls=callback_tls,
         )
         # One per process, so a shortcode changed here is seen at once by every service.
         self.shortcodes = parties_store.ShortcodeCache()
@@ -90,6 +106,7 @@ class Platform:
             settings=settings,
             shortcodes=self.shortcodes,
             on_confirmation=self._deliver_callback,
+            callback_tls=callback_tls,
         )
         self.initiator = InitiatorService(
             engine=self.engine,
