@@ -1,0 +1,268 @@
+"""What the platform CA accepts in a certificate signing request, and who a client
+certificate names (issue 6, docs/concepts/certificates.md).
+
+A CSR is refused before anything is signed, with a short code for machines and a sentence for
+the person who uploaded it. The rules are the ones a bank's CA applies: a key strong enough for
+the certificate's lifetime, a signature hash that is not broken, proof the requester holds the
+key (the CSR's own signature), and no claim to be an organisation the requester is not.
+"""
+
+from __future__ import annotations
+
+import functools
+import ssl
+from dataclasses import dataclass
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509.oid import NameOID
+
+__all__ = [
+    "ACCEPTED_CURVES",
+    "MAX_CSR_BYTES",
+    "MIN_RSA_KEY_BITS",
+    "ClientIdentity",
+    "CsrFacts",
+    "CsrRefused",
+    "SubjectPublicKey",
+    "check_csr",
+    "client_identity",
+    "subject_text",
+]
+
+MAX_CSR_BYTES = 16 * 1024
+MIN_RSA_KEY_BITS = 2048
+ACCEPTED_CURVES = frozenset({"secp256r1", "secp384r1", "secp521r1"})
+_WEAK_HASHES = frozenset({"md5", "sha1", "sha224"})
+# RFC 5280's upper bound for a common name; the certificate builder refuses longer ones.
+_MAX_COMMON_NAME = 64
+_ORGANISATION_IDENTIFIER_PREFIX = "PBX-ORG-"
+_SUBJECT_NAMES = {NameOID.ORGANIZATION_IDENTIFIER: "organizationIdentifier"}
+
+SubjectPublicKey = rsa.RSAPublicKey | ec.EllipticCurvePublicKey
+
+
+class CsrRefused(ValueError):
+    """A CSR the CA will not sign. `code` is stable for machines; str() is for people."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class CsrFacts:
+    """What a CSR that passed the checks contributes to the certificate."""
+
+    common_name: str
+    public_key: SubjectPublicKey
+    key_description: str
+    dns_names: tuple[str, ...]
+    ip_addresses: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ClientIdentity:
+    """The organisation a verified client certificate speaks for."""
+
+    organisation_id: int
+    organisation_name: str
+    serial_hex: str
+    not_after: float
+
+
+def subject_text(name: x509.Name) -> str:
+    """A subject as RFC 4514 text, with organizationIdentifier by name rather than OID."""
+    return name.rfc4514_string(_SUBJECT_NAMES)
+
+
+def _load(pem: bytes | str) -> x509.CertificateSigningRequest:
+    data = pem.encode() if isinstance(pem, str) else pem
+    if len(data) > MAX_CSR_BYTES:
+        raise CsrRefused(
+            "csr_too_large", f"The CSR is larger than {MAX_CSR_BYTES // 1024} KB; a CSR is ~1 KB."
+        )
+    if b"-----BEGIN CERTIFICATE REQUEST-----" not in data:
+        raise CsrRefused(
+            "csr_not_pem",
+            "This is not a PEM certificate signing request: expected text beginning "
+            "-----BEGIN CERTIFICATE REQUEST-----.",
+        )
+    try:
+        return x509.load_pem_x509_csr(data)
+    except ValueError:
+        raise CsrRefused(
+            "csr_unreadable", "The certificate signing request is damaged and cannot be read."
+        ) from None
+
+
+def _key_facts(csr: x509.CertificateSigningRequest) -> tuple[SubjectPublicKey, str]:
+    try:
+        key = csr.public_key()
+    except (ValueError, UnsupportedAlgorithm):
+        raise CsrRefused(
+            "key_type_refused", "The CSR's key is of a type the CA does not sign."
+        ) from None
+    if isinstance(key, rsa.RSAPublicKey):
+        if key.key_size < MIN_RSA_KEY_BITS:
+            raise CsrRefused(
+                "rsa_key_too_small",
+                f"The CSR's RSA key has {key.key_size} bits; at least {MIN_RSA_KEY_BITS} "
+                "are required.",
+            )
+        return key, f"RSA-{key.key_size}"
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        if key.curve.name not in ACCEPTED_CURVES:
+            raise CsrRefused(
+                "ec_curve_refused",
+                f"The CSR's EC key is on curve {key.curve.name}; use P-256, P-384 or P-521.",
+            )
+        return key, f"EC {key.curve.name}"
+    raise CsrRefused(
+        "key_type_refused",
+        f"The CSR's key is {type(key).__name__.removeprefix('_')}; use RSA (2048 bits or "
+        "more) or EC (P-256, P-384, P-521).",
+    )
+
+
+def _check_signature(csr: x509.CertificateSigningRequest) -> None:
+    try:
+        algorithm = csr.signature_hash_algorithm
+    except UnsupportedAlgorithm:
+        raise CsrRefused(
+            "signature_refused", "The CSR is signed with an algorithm the CA does not accept."
+        ) from None
+    if algorithm is None or algorithm.name in _WEAK_HASHES:
+        name = "no hash" if algorithm is None else algorithm.name.upper()
+        raise CsrRefused(
+            "weak_signature_hash",
+            f"The CSR is signed with {name}; sign it with SHA-256 or stronger.",
+        )
+    try:
+        valid = csr.is_signature_valid
+    except (ValueError, InvalidSignature):
+        valid = False
+    if not valid:
+        raise CsrRefused(
+            "bad_csr_signature",
+            "The CSR's signature does not match its key: it was altered or not signed by "
+            "the key it carries.",
+        )
+
+
+def _attribute_values(name: x509.Name, oid: x509.ObjectIdentifier) -> list[str]:
+    return [str(attribute.value) for attribute in name.get_attributes_for_oid(oid)]
+
+
+def _common_name(csr: x509.CertificateSigningRequest) -> str:
+    names = [value.strip() for value in _attribute_values(csr.subject, NameOID.COMMON_NAME)]
+    if not names or not names[0]:
+        raise CsrRefused(
+            "missing_common_name", "The CSR's subject has no common name (CN); add one."
+        )
+    if len(names) > 1:
+        raise CsrRefused("several_common_names", "The CSR's subject has more than one CN.")
+    if len(names[0]) > _MAX_COMMON_NAME:
+        raise CsrRefused(
+            "common_name_too_long",
+            f"The CSR's common name is longer than {_MAX_COMMON_NAME} characters.",
+        )
+    return names[0]
+
+
+def _check_organisation(
+    csr: x509.CertificateSigningRequest, *, organisation_name: str, organisation_id: int
+) -> None:
+    expected_name = organisation_name.strip().casefold()
+    for value in _attribute_values(csr.subject, NameOID.ORGANIZATION_NAME):
+        if value.strip().casefold() != expected_name:
+            raise CsrRefused(
+                "organisation_mismatch",
+                f"The CSR names organisation (O) {value.strip()!r}, but it was uploaded for "
+                f"{organisation_name.strip()!r}; use the registered name or leave O out.",
+            )
+    expected_identifier = f"{_ORGANISATION_IDENTIFIER_PREFIX}{organisation_id}"
+    for value in _attribute_values(csr.subject, NameOID.ORGANIZATION_IDENTIFIER):
+        if value.strip() != expected_identifier:
+            raise CsrRefused(
+                "organisation_identifier_mismatch",
+                f"The CSR's organizationIdentifier is {value.strip()!r}, not "
+                f"{expected_identifier!r}; correct it or leave it out.",
+            )
+
+
+def _alternative_names(csr: x509.CertificateSigningRequest) -> tuple[list[str], list[str]]:
+    """DNS names and IP addresses requested; other name types are not copied."""
+    try:
+        extension = csr.extensions.get_extension_for_class(x509.SubjectAlternativeName)
+    except x509.ExtensionNotFound:
+        return [], []
+    names = extension.value
+    addresses = [str(address) for address in names.get_values_for_type(x509.IPAddress)]
+    return list(names.get_values_for_type(x509.DNSName)), addresses
+
+
+def check_csr(pem: bytes | str, *, organisation_name: str, organisation_id: int) -> CsrFacts:
+    """The facts of an acceptable CSR for this organisation; `CsrRefused` otherwise.
+
+    Checks run cheapest first, and the signature before the subject, so a forged request
+    learns nothing about the organisation rules."""
+    csr = _load(pem)
+    try:
+        public_key, key_description = _key_facts(csr)
+        _check_signature(csr)
+        common_name = _common_name(csr)
+        _check_organisation(
+            csr, organisation_name=organisation_name, organisation_id=organisation_id
+        )
+        dns_names, ip_addresses = _alternative_names(csr)
+    except (ValueError, x509.DuplicateExtension, x509.UnsupportedGeneralNameType) as error:
+        if isinstance(error, CsrRefused):
+            raise
+        raise CsrRefused(
+            "csr_unreadable", "The certificate signing request is damaged and cannot be read."
+        ) from None
+    return CsrFacts(
+        common_name=common_name,
+        public_key=public_key,
+        key_description=key_description,
+        dns_names=tuple(dns_names),
+        ip_addresses=tuple(ip_addresses),
+    )
+
+
+def _certificate(certificate: bytes | str) -> x509.Certificate:
+    if isinstance(certificate, str):
+        certificate = ssl.PEM_cert_to_DER_cert(certificate)
+    elif certificate.lstrip().startswith(b"-----BEGIN"):
+        certificate = ssl.PEM_cert_to_DER_cert(certificate.decode())
+    return x509.load_der_x509_certificate(certificate)
+
+
+@functools.lru_cache(maxsize=1024)
+def client_identity(certificate: bytes | str) -> ClientIdentity | None:
+    """Who a client certificate (DER bytes, or PEM) speaks for; None when it names no
+    pesabox organisation. Memoised: the mutual-TLS listener asks for every request, and a
+    client reconnects with the same certificate for its whole life.
+
+    The certificate is trusted as given: ssl verified it against the platform CA during the
+    handshake."""
+    try:
+        parsed = _certificate(certificate)
+        identifiers = _attribute_values(parsed.subject, NameOID.ORGANIZATION_IDENTIFIER)
+        names = _attribute_values(parsed.subject, NameOID.ORGANIZATION_NAME)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if len(identifiers) != 1 or len(names) != 1:
+        return None
+    number = identifiers[0].removeprefix(_ORGANISATION_IDENTIFIER_PREFIX)
+    if number == identifiers[0] or not number.isascii() or not number.isdigit():
+        return None
+    return ClientIdentity(
+        organisation_id=int(number),
+        organisation_name=names[0],
+        serial_hex=f"{parsed.serial_number:x}",
+        not_after=parsed.not_valid_after_utc.timestamp(),
+    )
