@@ -16,7 +16,11 @@ from pesabox.api.handlers import http_error_handler, pesa_error_handler, unexpec
 from pesabox.api.request_log import recorder_for
 from pesabox.api.routes.bank_accounts import bank_accounts_router
 from pesabox.api.routes.c2b_sandbox import c2b_sandbox_router
-from pesabox.api.routes.certificates import certificates_router
+from pesabox.api.routes.certificates import (
+    PRODUCTION_CERTIFICATE_STATE,
+    CertificateSource,
+    certificates_router,
+)
 from pesabox.api.routes.handset_menu import handset_menu_router
 from pesabox.api.routes.oauth import generate_token
 from pesabox.api.routes.pull import pull_query, pull_register
@@ -37,11 +41,23 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-def create_app(settings: Settings, *, platform: Platform | None = None) -> FastPaths:
-    """The ASGI app: the payment routes on the fast path, the rest on Litestar."""
+def create_app(
+    settings: Settings,
+    *,
+    platform: Platform | None = None,
+    production_certificate: CertificateSource | None = None,
+) -> FastPaths:
+    """The ASGI app: the payment routes on the fast path, the rest on Litestar.
+
+    `production_certificate`: when production runs beside this sandbox app, the production
+    Platform's initiator-encryption certificate (`stored_certificate(production, "production")`),
+    served as /sandbox/v1/certificates/production.cer.
+    """
     own_platform = platform or Platform(settings)
+    litestar = create_litestar(settings, own_platform)
+    litestar.state[PRODUCTION_CERTIFICATE_STATE] = production_certificate
     return FastPaths(
-        create_litestar(settings, own_platform),  # type: ignore[arg-type]
+        litestar,  # type: ignore[arg-type]
         platform=own_platform,
         max_body_bytes=settings.max_body_bytes,
         recorder=recorder_for(own_platform),
