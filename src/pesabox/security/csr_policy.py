@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import functools
 import ssl
+import warnings
 from dataclasses import dataclass
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 from cryptography.x509.oid import NameOID
 
 __all__ = [
@@ -122,9 +123,20 @@ def _key_facts(csr: x509.CertificateSigningRequest) -> tuple[SubjectPublicKey, s
         return key, f"EC {key.curve.name}"
     raise CsrRefused(
         "key_type_refused",
-        f"The CSR's key is {type(key).__name__.removeprefix('_')}; use RSA (2048 bits or "
-        "more) or EC (P-256, P-384, P-521).",
+        f"The CSR's key is {_key_type_name(key)}; use RSA (2048 bits or more) or EC (P-256, "
+        "P-384, P-521).",
     )
+
+
+def _key_type_name(key: object) -> str:
+    for key_type, name in (
+        (dsa.DSAPublicKey, "DSA"),
+        (ed25519.Ed25519PublicKey, "Ed25519"),
+        (ed448.Ed448PublicKey, "Ed448"),
+    ):
+        if isinstance(key, key_type):
+            return name
+    return "of a type the CA does not sign"
 
 
 def _check_signature(csr: x509.CertificateSigningRequest) -> None:
@@ -156,8 +168,16 @@ def _attribute_values(name: x509.Name, oid: x509.ObjectIdentifier) -> list[str]:
     return [str(attribute.value) for attribute in name.get_attributes_for_oid(oid)]
 
 
-def _common_name(csr: x509.CertificateSigningRequest) -> str:
-    names = [value.strip() for value in _attribute_values(csr.subject, NameOID.COMMON_NAME)]
+def _subject(csr: x509.CertificateSigningRequest) -> x509.Name:
+    # cryptography warns (a UserWarning per read) about attributes longer than RFC 5280
+    # allows; the length rule below refuses those with a message of its own.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return csr.subject
+
+
+def _common_name(subject: x509.Name) -> str:
+    names = [value.strip() for value in _attribute_values(subject, NameOID.COMMON_NAME)]
     if not names or not names[0]:
         raise CsrRefused(
             "missing_common_name", "The CSR's subject has no common name (CN); add one."
@@ -173,10 +193,10 @@ def _common_name(csr: x509.CertificateSigningRequest) -> str:
 
 
 def _check_organisation(
-    csr: x509.CertificateSigningRequest, *, organisation_name: str, organisation_id: int
+    subject: x509.Name, *, organisation_name: str, organisation_id: int
 ) -> None:
     expected_name = organisation_name.strip().casefold()
-    for value in _attribute_values(csr.subject, NameOID.ORGANIZATION_NAME):
+    for value in _attribute_values(subject, NameOID.ORGANIZATION_NAME):
         if value.strip().casefold() != expected_name:
             raise CsrRefused(
                 "organisation_mismatch",
@@ -184,7 +204,7 @@ def _check_organisation(
                 f"{organisation_name.strip()!r}; use the registered name or leave O out.",
             )
     expected_identifier = f"{_ORGANISATION_IDENTIFIER_PREFIX}{organisation_id}"
-    for value in _attribute_values(csr.subject, NameOID.ORGANIZATION_IDENTIFIER):
+    for value in _attribute_values(subject, NameOID.ORGANIZATION_IDENTIFIER):
         if value.strip() != expected_identifier:
             raise CsrRefused(
                 "organisation_identifier_mismatch",
@@ -213,9 +233,10 @@ def check_csr(pem: bytes | str, *, organisation_name: str, organisation_id: int)
     try:
         public_key, key_description = _key_facts(csr)
         _check_signature(csr)
-        common_name = _common_name(csr)
+        subject = _subject(csr)
+        common_name = _common_name(subject)
         _check_organisation(
-            csr, organisation_name=organisation_name, organisation_id=organisation_id
+            subject, organisation_name=organisation_name, organisation_id=organisation_id
         )
         dns_names, ip_addresses = _alternative_names(csr)
     except (ValueError, x509.DuplicateExtension, x509.UnsupportedGeneralNameType) as error:

@@ -1,0 +1,220 @@
+from __future__ import annotations
+
+import base64
+import subprocess
+import time
+import warnings
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed25519, rsa
+from cryptography.x509.oid import NameOID
+
+from pesabox.security.csr_policy import (
+    MAX_CSR_BYTES,
+    CsrRefused,
+    check_csr,
+    client_identity,
+)
+from tests.security.pki_helpers import Authority, key_pem, make_csr, new_authority
+
+_PEM_HEADER = "-----BEGIN CERTIFICATE REQUEST-----\n"
+ORGANISATION = {"organisation_name": "Acme Traders Ltd", "organisation_id": 7}
+
+
+@pytest.fixture(scope="module")
+def authority() -> Authority:
+    return new_authority(now=time.time())
+
+
+def _refusal(pem: str | bytes) -> CsrRefused:
+    with pytest.raises(CsrRefused) as caught:
+        check_csr(pem, **ORGANISATION)  # type: ignore[arg-type]
+    assert caught.value.message == str(caught.value)
+    return caught.value
+
+
+def _tampered(pem: str) -> str:
+    """The CSR with the last byte of its signature changed."""
+    der = bytearray(x509.load_pem_x509_csr(pem.encode()).public_bytes(serialization.Encoding.DER))
+    der[-1] ^= 0x01
+    body = base64.encodebytes(bytes(der)).decode()
+    return f"-----BEGIN CERTIFICATE REQUEST-----\n{body}-----END CERTIFICATE REQUEST-----\n"
+
+
+def _openssl_csr(tmp_path: Path, digest: str) -> str:
+    """A CSR signed with `digest` by the openssl tool: cryptography refuses to make SHA-1 or
+    MD5 signatures, and some organisations' old tooling still does."""
+    key = tmp_path / "key.pem"
+    key.write_text(key_pem(rsa.generate_private_key(public_exponent=65537, key_size=2048)))
+    return subprocess.run(
+        ["openssl", "req", "-new", f"-{digest}", "-key", str(key), "-subj", "/CN=old.example"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+
+
+def test_check_csr_accepts_an_ec_p256_csr_and_reports_its_facts() -> None:
+    pem, _ = make_csr(
+        organisation="Acme Traders Ltd",
+        alternative_names=["api.acme.co.ke", "10.0.0.5", "::1"],
+        emails=["ops@acme.co.ke"],
+    )
+    facts = check_csr(pem, **ORGANISATION)  # type: ignore[arg-type]
+    assert facts.common_name == "api.example.co.ke"
+    assert facts.key_description == "EC secp256r1"
+    assert facts.dns_names == ("api.acme.co.ke",)
+    assert facts.ip_addresses == ("10.0.0.5", "::1")
+
+
+@pytest.mark.parametrize(
+    ("key", "description"),
+    [
+        (rsa.generate_private_key(public_exponent=65537, key_size=2048), "RSA-2048"),
+        (ec.generate_private_key(ec.SECP384R1()), "EC secp384r1"),
+        (ec.generate_private_key(ec.SECP521R1()), "EC secp521r1"),
+    ],
+)
+def test_check_csr_accepts_strong_keys(
+    key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey, description: str
+) -> None:
+    pem, _ = make_csr(key=key)
+    assert check_csr(pem, **ORGANISATION).key_description == description  # type: ignore[arg-type]
+
+
+def test_check_csr_accepts_bytes_and_the_organisation_named_any_case_with_spaces() -> None:
+    pem, _ = make_csr(organisation="  ACME traders LTD ", organisation_identifier="PBX-ORG-7")
+    assert check_csr(pem.encode(), **ORGANISATION).common_name == "api.example.co.ke"  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("hello", "csr_not_pem"),
+        ("", "csr_not_pem"),
+        (_PEM_HEADER + "bm90IGEgY3Ny\n-----END CERTIFICATE REQUEST-----\n", "csr_unreadable"),
+        (_PEM_HEADER + "A" * MAX_CSR_BYTES, "csr_too_large"),
+    ],
+)
+def test_check_csr_refuses_what_is_not_a_csr(text: str, code: str) -> None:
+    assert _refusal(text).code == code
+
+
+def test_check_csr_refuses_a_certificate_in_place_of_a_csr(authority: Authority) -> None:
+    assert _refusal(authority.root.cert_pem).code == "csr_not_pem"
+
+
+def test_check_csr_refuses_binary_garbage() -> None:
+    assert _refusal(b"\x00\xff" * 100).code == "csr_not_pem"
+
+
+def test_check_csr_refuses_a_tampered_signature() -> None:
+    pem, _ = make_csr()
+    refusal = _refusal(_tampered(pem))
+    assert refusal.code == "bad_csr_signature"
+
+
+def test_check_csr_refuses_a_small_rsa_key() -> None:
+    pem, _ = make_csr(key=rsa.generate_private_key(public_exponent=65537, key_size=1024))
+    refusal = _refusal(pem)
+    assert refusal.code == "rsa_key_too_small"
+    assert "1024 bits" in refusal.message
+
+
+def test_check_csr_refuses_another_curve() -> None:
+    pem, _ = make_csr(key=ec.generate_private_key(ec.SECP256K1()))
+    refusal = _refusal(pem)
+    assert refusal.code == "ec_curve_refused"
+    assert "secp256k1" in refusal.message
+
+
+@pytest.mark.parametrize(
+    ("key", "name"),
+    [
+        (dsa.generate_private_key(key_size=2048), "DSA"),
+        (ed25519.Ed25519PrivateKey.generate(), "Ed25519"),
+    ],
+)
+def test_check_csr_refuses_other_key_types(
+    key: dsa.DSAPrivateKey | ed25519.Ed25519PrivateKey, name: str
+) -> None:
+    pem, _ = make_csr(key=key)
+    refusal = _refusal(pem)
+    assert refusal.code == "key_type_refused"
+    assert name in refusal.message
+
+
+@pytest.mark.parametrize("digest", ["sha1", "md5"])
+def test_check_csr_refuses_weak_signature_hashes(tmp_path: Path, digest: str) -> None:
+    refusal = _refusal(_openssl_csr(tmp_path, digest))
+    assert refusal.code == "weak_signature_hash"
+    assert digest.upper() in refusal.message
+
+
+def test_check_csr_refuses_another_organisation_name() -> None:
+    pem, _ = make_csr(organisation="Other Ltd")
+    refusal = _refusal(pem)
+    assert refusal.code == "organisation_mismatch"
+    assert "'Other Ltd'" in refusal.message
+
+
+@pytest.mark.parametrize("identifier", ["PBX-ORG-8", "PBX-ORG-07", "pbx-org-7", "7"])
+def test_check_csr_refuses_another_organisation_identifier(identifier: str) -> None:
+    pem, _ = make_csr(organisation_identifier=identifier)
+    assert _refusal(pem).code == "organisation_identifier_mismatch"
+
+
+@pytest.mark.parametrize(
+    ("common_names", "code"),
+    [
+        ((), "missing_common_name"),
+        ((" ",), "missing_common_name"),
+        (("a.example", "b.example"), "several_common_names"),
+    ],
+)
+def test_check_csr_refuses_a_bad_common_name(common_names: tuple[str, ...], code: str) -> None:
+    pem, _ = make_csr(common_names=common_names, organisation="Acme Traders Ltd")
+    assert _refusal(pem).code == code
+
+
+def test_check_csr_refuses_a_common_name_too_long_to_sign() -> None:
+    key = ec.generate_private_key(ec.SECP256R1())
+    # cryptography warns about (but will write) a CN over 64 characters; other tools do too.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        long_name = x509.NameAttribute(NameOID.COMMON_NAME, "a" * 65, _validate=False)
+    csr = (
+        x509.CertificateSigningRequestBuilder()
+        .subject_name(x509.Name([long_name]))
+        .sign(key, hashes.SHA256())
+    )
+    assert _refusal(csr.public_bytes(serialization.Encoding.PEM)).code == "common_name_too_long"
+
+
+def test_client_identity_reads_the_organisation_from_der_and_pem(authority: Authority) -> None:
+    pem, _ = make_csr()
+    signed = authority.ca.sign_csr(pem, **ORGANISATION, now=time.time())  # type: ignore[arg-type]
+    der = x509.load_pem_x509_certificate(signed.pem.encode()).public_bytes(
+        serialization.Encoding.DER
+    )
+    identity = client_identity(der)
+    assert identity is not None
+    assert (identity.organisation_id, identity.organisation_name) == (7, "Acme Traders Ltd")
+    assert identity.serial_hex == signed.serial_hex
+    assert identity.not_after == signed.not_after
+    assert client_identity(signed.pem) == identity
+    assert client_identity(signed.pem.encode()) == identity
+
+
+def test_client_identity_is_none_for_a_certificate_naming_no_organisation(
+    authority: Authority,
+) -> None:
+    assert client_identity(authority.brokers["testbroker"].cert_pem) is None
+
+
+@pytest.mark.parametrize("garbage", [b"", b"\x30\x03\x02\x01\x01", "-----BEGIN CERTIFICATE-----\n"])
+def test_client_identity_is_none_for_garbage(garbage: bytes | str) -> None:
+    assert client_identity(garbage) is None
