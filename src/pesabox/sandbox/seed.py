@@ -53,19 +53,40 @@ class SandboxCredentials:
 
 
 def seed(conn: Connection, *, now: float, ledger: LedgerStore) -> SandboxCredentials:
-    ledger.ensure_accounts(conn, accounts.PLATFORM_ACCOUNTS, now)
-    # The Bonga issuer and the airtime and data-bundle sales accounts (issue 5), made up front
-    # so the first payments of many processes do not race to create them.
-    ledger.ensure_accounts(conn, accounts.CUSTOMER_SIDE_ACCOUNTS, now)
+    _seed_platform_accounts(conn, ledger, now)
     _seed_shortcodes(conn, ledger, now)
     _seed_organisation_side(conn, now)
-    max_balance = limits_on(eat_datetime(now).date()).max_balance_cents
-    for customer in fixtures.CUSTOMERS:
-        _seed_customer(conn, ledger, customer, max_balance_cents=max_balance, now=now)
+    _seed_customers(conn, ledger, now)
     _seed_scenarios(conn, now)
     # The initiator-encryption pairs, so a seeded database is ready for SecurityCredentials.
     certificates_store.ensure_certificates(conn, now)
     return _seed_app(conn, now)
+
+
+def seed_production(conn: Connection, *, now: float, ledger: LedgerStore) -> None:
+    """The production database's simulated customers, and nothing a business could use.
+
+    Production STK pushes and C2B payments need a customer with a wallet and a PIN to answer
+    the prompt, so the same customers as the sandbox's exist there (their own wallets, in
+    that database). No apps, shortcodes, operators or scenarios: production has those only
+    through onboarding, and a sandbox passkey or shortcode must mean nothing there.
+    """
+    _seed_platform_accounts(conn, ledger, now)
+    _seed_customers(conn, ledger, now)
+    certificates_store.ensure_certificates(conn, now)
+
+
+def _seed_platform_accounts(conn: Connection, ledger: LedgerStore, now: float) -> None:
+    ledger.ensure_accounts(conn, accounts.PLATFORM_ACCOUNTS, now)
+    # The Bonga issuer and the airtime and data-bundle sales accounts (issue 5), made up front
+    # so the first payments of many processes do not race to create them.
+    ledger.ensure_accounts(conn, accounts.CUSTOMER_SIDE_ACCOUNTS, now)
+
+
+def _seed_customers(conn: Connection, ledger: LedgerStore, now: float) -> None:
+    max_balance = limits_on(eat_datetime(now).date()).max_balance_cents
+    for customer in fixtures.CUSTOMERS:
+        _seed_customer(conn, ledger, customer, max_balance_cents=max_balance, now=now)
 
 
 def _seed_shortcodes(conn: Connection, ledger: LedgerStore, now: float) -> None:
