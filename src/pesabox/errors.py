@@ -10,7 +10,9 @@
     ├── NoProductMatch              401.003.01 the app lacks the API's product
     ├── ResourceNotFound            404.001.01 unknown path
     ├── MethodNotAllowed            405.001    "<METHOD> Method Not Allowed"
-    └── MerchantError               500.001.1001 merchant missing, wrong password, locked subscriber
+    ├── MerchantError               500.001.1001 merchant missing, wrong password, locked subscriber
+    └── TransportRefused            403.009.0x   production: plain http, no or another org's
+                                                 client certificate (docs/reference/transport.md)
 
 Business failures (insufficient funds, a cancelled prompt) are not exceptions: they are
 result codes delivered in callbacks (`pesabox.domain.result_codes`).
@@ -166,3 +168,32 @@ class B2cInvalidAccessToken(PesaError):
     http_status = 401
     error_code = "401.002.01"
     error_message = "Error Occurred - Invalid Access Token"
+
+
+# --- transport (issue 6): production's https and mutual-TLS rules ---------------------------
+# Daraja documents no code for these (its production gateway refuses at the TLS layer), so
+# they take 403 and a family of their own, 403.009.x; docs/reference/transport.md lists them.
+
+
+class TransportRefused(PesaError):
+    http_status = 403
+
+
+class HttpsRequired(TransportRefused):
+    error_code = "403.009.01"
+    error_message = "HTTPS is required"
+
+
+class ClientCertificateRequired(TransportRefused):
+    error_code = "403.009.02"
+    error_message = "Client certificate required"
+
+
+class CertificateOrganisationMismatch(TransportRefused):
+    error_code = "403.009.03"
+    error_message = "Client certificate does not belong to this organisation"
+
+
+class AppWithoutOrganisation(TransportRefused):
+    error_code = "403.009.04"
+    error_message = "The app does not belong to an organisation"

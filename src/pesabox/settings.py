@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from functools import lru_cache
 from typing import Literal
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENVIRONMENT_NAMES: tuple[Literal["sandbox", "production"], ...] = ("sandbox", "production")
 
 
 class Settings(BaseSettings):
@@ -16,7 +19,25 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 1
+    # The one environment of a single-environment process: `create_app`, `worker`, the CLI.
     environment: Literal["sandbox", "production"] = "sandbox"
+
+    # What `pesabox serve` hosts: "sandbox", "production" or "sandbox,production". Each
+    # environment has its own Platform and database (docs/reference/transport.md).
+    environments: str = "sandbox"
+    # The production environment's database. Unset: beside the platform database, SQLite
+    # `<stem>.production.db`, or on PostgreSQL the same URL with the schema `production`
+    # (see `production_url`).
+    production_database_url: str | None = None
+    # Listeners (`port` above is the sandbox's plain http). The sandbox's https listener
+    # (1-way TLS) is left out when `https_port` is "off"; production has no plain listener:
+    # 1-way TLS for OAuth, STK and pages, mutual TLS for every API. Port 0: any free port
+    # (`serve` prints the one it got).
+    https_port: int | None = 8443
+    production_port: int = 9443
+    production_mtls_port: int = 9444
+    # Extra names (DNS or IP) the broker certificates carry besides localhost, 127.0.0.1, ::1.
+    tls_hostnames: str = ""
 
     # How long the simulated customer takes to answer a prompt by default.
     customer_delay_s: float = 0.0
@@ -90,11 +111,38 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _normalise_postgres(cls, value: str) -> str:
-        # psycopg 3 is the one PostgreSQL driver; accept the short URL forms people paste.
-        for prefix in ("postgres://", "postgresql://"):
-            if value.startswith(prefix):
-                return "postgresql+psycopg://" + value[len(prefix) :]
+        return _normalise_postgres_url(value)
+
+    @field_validator("environments")
+    @classmethod
+    def _known_environments(cls, value: str) -> str:
+        names = [name.strip() for name in value.split(",") if name.strip()]
+        unknown = sorted(set(names) - set(ENVIRONMENT_NAMES))
+        if not names or unknown:
+            raise ValueError(f"environments must name sandbox and/or production, not {value!r}")
+        return ",".join(name for name in ENVIRONMENT_NAMES if name in names)
+
+    @field_validator("https_port", mode="before")
+    @classmethod
+    def _port_or_off(cls, value: object) -> object:
+        if isinstance(value, str) and value.strip().lower() in {"", "off", "none"}:
+            return None
         return value
+
+    @property
+    def served_environments(self) -> tuple[Literal["sandbox", "production"], ...]:
+        """The environments `serve` hosts, sandbox first."""
+        names = self.environments.split(",")
+        return tuple(name for name in ENVIRONMENT_NAMES if name in names)
+
+    def production_url(self) -> str:
+        """The production environment's database URL (set, or derived from `database_url`)."""
+        if self.production_database_url:
+            return _normalise_postgres_url(self.production_database_url)
+        return derived_production_url(self.database_url)
+
+    def tls_hostname_list(self) -> list[str]:
+        return [name.strip() for name in self.tls_hostnames.split(",") if name.strip()]
 
     @property
     def records_requests(self) -> bool:
@@ -110,6 +158,50 @@ class Settings(BaseSettings):
                 source, target = raw.split("=>", 1)
                 rules.append((source.strip(), target.strip()))
         return rules
+
+
+def _normalise_postgres_url(value: str) -> str:
+    # psycopg 3 is the one PostgreSQL driver; accept the short URL forms people paste.
+    for prefix in ("postgres://", "postgresql://"):
+        if value.startswith(prefix):
+            return "postgresql+psycopg://" + value[len(prefix) :]
+    return value
+
+
+def derived_production_url(database_url: str) -> str:
+    """Production's database beside the platform's: SQLite `<stem>.production.db`; on
+    PostgreSQL the same server and database in the schema `production`, or `<schema>_production`
+    when the URL already names a schema other than public (a test's own schema, say)."""
+    if database_url.startswith("sqlite"):
+        prefix, _, path = database_url.partition(":///")
+        if not path or path == ":memory:":
+            raise ValueError("an in-memory SQLite database has no production sibling")
+        stem, dot, suffix = path.rpartition(".")
+        if not dot or "/" in suffix:
+            return f"{prefix}:///{path}.production.db"
+        return f"{prefix}:///{stem}.production.{suffix}"
+    parts = urlsplit(database_url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    options = [value for name, value in query if name == "options"]
+    schema = _search_path(options[0]) if options else None
+    production = "production" if schema in (None, "public") else f"{schema}_production"
+    rest = [(name, value) for name, value in query if name != "options"]
+    others = _without_search_path(options[0]) if options else ""
+    rest.append(("options", f"{others} -csearch_path={production}".strip()))
+    return urlunsplit(parts._replace(query=urlencode(rest, quote_via=quote)))
+
+
+def _search_path(options: str) -> str | None:
+    for option in options.split():
+        for prefix in ("-csearch_path=", "--search_path="):
+            if option.startswith(prefix):
+                return option[len(prefix) :].split(",")[0].strip()
+    return None
+
+
+def _without_search_path(options: str) -> str:
+    kept = [o for o in options.split() if not o.startswith(("-csearch_path=", "--search_path="))]
+    return " ".join(kept)
 
 
 @lru_cache(maxsize=1)

@@ -37,6 +37,7 @@ from pesabox.api.schemas.stk import (
     StkQueryRequest,
     StkQueryResponse,
 )
+from pesabox.api.transport import ProductionTransport
 from pesabox.domain.products import Product
 from pesabox.errors import (
     B2cInvalidAccessToken,
@@ -334,8 +335,21 @@ class FastPaths:
         self._max_body_bytes = max_body_bytes
         # The inspector's request log (None when PESABOX_INSPECTOR_RECORD is off).
         self._recorder = recorder
+        # Production's https and client-certificate rules (api/transport.py); the sandbox
+        # has none, and pays one `is None` per request for it.
+        self._transport = (
+            ProductionTransport(platform.tokens)
+            if platform.settings.environment == "production"
+            else None
+        )
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if self._transport is not None and scope["type"] == "http":
+            try:
+                await self._transport.admit(scope)
+            except PesaError as error:
+                await self._refuse(error, scope, send)
+                return
         endpoint = ENDPOINTS.get(scope.get("path", "")) if scope["type"] == "http" else None
         if endpoint is None:
             if self._recorder is not None:
@@ -350,6 +364,16 @@ class FastPaths:
         if self._recorder is not None:
             self._recorder.record(
                 scope, started=started, status=status, request_body=body, response_body=payload
+            )
+
+    async def _refuse(self, error: PesaError, scope: dict[str, Any], send: Any) -> None:
+        started = time.perf_counter()
+        status, payload = error_reply(error, method=scope["method"], path=scope["path"])
+        await send({"type": "http.response.start", "status": status, "headers": _JSON_HEADERS})
+        await send({"type": "http.response.body", "body": payload})
+        if self._recorder is not None:
+            self._recorder.record(
+                scope, started=started, status=status, request_body=b"", response_body=payload
             )
 
     async def _respond(

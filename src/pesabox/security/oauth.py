@@ -73,19 +73,33 @@ class AccessTokens:
         product: Product,
         invalid_token: type[PesaError] = InvalidAccessToken,
     ) -> apps_store.TokenGrant:
-        token = _parse_bearer(authorization)
+        grant = await self._live_grant(_parse_bearer(authorization))
+        if grant is None:
+            raise invalid_token()
+        if product not in grant.products:
+            raise NoProductMatch()
+        return grant
+
+    async def grant_of(self, authorization: str | None) -> apps_store.TokenGrant | None:
+        """The unexpired grant behind an Authorization header, or None; never raises, so each
+        API still answers a missing or bad token with its own error."""
+        try:
+            token = _parse_bearer(authorization)
+        except PesaError:
+            return None
+        return await self._live_grant(token)
+
+    async def _live_grant(self, token: str) -> apps_store.TokenGrant | None:
         grant = self._cache.get(token)
         if grant is None and not _looks_like_token(token):
             # Not one we could have issued: refused without a database read.
-            raise invalid_token()
+            return None
         if grant is None:
             grant = await asyncio.to_thread(self._find_token, token)
             if grant is not None:
                 self._remember(grant)
         if grant is None or grant.expires_at <= self._clock.now():
-            raise invalid_token()
-        if product not in grant.products:
-            raise NoProductMatch()
+            return None
         return grant
 
     def _find_app(self, consumer_key: str) -> apps_store.AppRecord | None:
