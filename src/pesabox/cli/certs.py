@@ -1,8 +1,14 @@
 """`pesabox certs export` and `pesabox credential encrypt`: the initiator-encryption
 certificates, and a SecurityCredential made from one exactly as a client would make it.
 
+`pesabox certs trust-bundle`, `certs broker` and `certs sign-csr`: the platform CA's trust
+bundle, a broker certificate, and a client certificate signed for an organisation by an
+operator (docs/concepts/certificates.md). These create the CA in the platform database on
+first use, as `serve` does.
+
 Exit codes: 0 done, 2 refused (both `--environment` and `--certificate`, a certificate file
-that cannot be read), with the reason on stderr, as the other commands do.
+that cannot be read, a CSR the CA will not sign), with the reason on stderr, as the other
+commands do.
 """
 
 from __future__ import annotations
@@ -17,14 +23,17 @@ from rich.console import Console
 from rich.markup import escape
 
 from pesabox.security.certificates import certificate_der, encrypt_credential
+from pesabox.security.csr_policy import CsrRefused
+from pesabox.security.pki import BROKER_NAMES, DEFAULT_CLIENT_CERT_VALIDITY_DAYS
 from pesabox.settings import Settings
-from pesabox.storage import certificates_store
+from pesabox.storage import certificates_store, pki_store
 from pesabox.storage.db import make_engine, write_transaction
 
 EXIT_REFUSED = 2
 
 certs_app = typer.Typer(
-    help="The initiator-encryption certificates, one per environment.", no_args_is_help=True
+    help="The initiator-encryption certificates, one per environment, and the platform CA.",
+    no_args_is_help=True,
 )
 credential_app = typer.Typer(
     help="SecurityCredentials: initiator passwords encrypted as clients do.",
@@ -123,3 +132,112 @@ def encrypt(
         chosen = (environment or EnvironmentChoice.sandbox).value
         credential = encrypt_credential(password, _certificate_pem(database_url, chosen))
     typer.echo(credential)
+
+
+class BrokerChoice(StrEnum):
+    testbroker = "testbroker"
+    prodbroker = "prodbroker"
+
+
+assert tuple(BrokerChoice) == BROKER_NAMES
+
+
+def _write_or_print(text: str, out: Path | None, what: str) -> None:
+    if out is None:
+        typer.echo(text, nl=False)
+        return
+    out.write_text(text)
+    typer.echo(f"wrote {what} to {out}")
+
+
+def _broker_pem(database_url: str | None, broker: BrokerChoice) -> str:
+    environment = "sandbox" if broker is BrokerChoice.testbroker else "production"
+    engine = make_engine(database_url or Settings().database_url)
+    try:
+        # No host names here: `ensure_authority` only ever adds names, and `serve` adds
+        # PESABOX_TLS_HOSTNAMES when it starts.
+        with write_transaction(engine) as conn:
+            pki_store.ensure_authority(conn, now=time.time())
+            chain_pem = pki_store.broker_material(conn, environment).chain_pem
+    finally:
+        engine.dispose()
+    end = "-----END CERTIFICATE-----\n"
+    return chain_pem[: chain_pem.index(end) + len(end)]
+
+
+@certs_app.command("trust-bundle")
+def trust_bundle(
+    out: Annotated[
+        Path | None, typer.Option(help="Write to this file instead of standard output.")
+    ] = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Print or save the trust bundle: root, intermediate, testbroker, prodbroker (PEM)."""
+    engine = make_engine(database_url or Settings().database_url)
+    try:
+        with write_transaction(engine) as conn:
+            pki_store.ensure_authority(conn, now=time.time())
+            bundle = pki_store.trust_bundle_pem(conn)
+    finally:
+        engine.dispose()
+    _write_or_print(bundle, out, "the trust bundle")
+
+
+@certs_app.command("broker")
+def broker(
+    name: Annotated[BrokerChoice, typer.Argument(help="testbroker (sandbox) or prodbroker.")],
+    database_url: DatabaseOption = None,
+) -> None:
+    """Print a broker certificate (PEM), the one its environment's listeners present."""
+    typer.echo(_broker_pem(database_url, name), nl=False)
+
+
+@certs_app.command("sign-csr")
+def sign_csr(
+    organisation_id: Annotated[int, typer.Option(min=1, help="The production organisation's id.")],
+    organisation_name: Annotated[
+        str, typer.Option(help="The organisation's registered name (the certificate's O).")
+    ],
+    csr: Annotated[Path, typer.Option(help="The PEM certificate signing request.")],
+    days: Annotated[
+        int, typer.Option(min=1, max=3650, help="How long the certificate is valid.")
+    ] = DEFAULT_CLIENT_CERT_VALIDITY_DAYS,
+    out: Annotated[
+        Path | None, typer.Option(help="Write the certificate here instead of standard output.")
+    ] = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Sign an organisation's CSR with the platform CA and record the certificate."""
+    if not organisation_name.strip():
+        raise _fail("--organisation-name is empty")
+    try:
+        csr_pem = csr.read_bytes()
+    except OSError as error:
+        raise _fail(f"cannot read {csr}: {error.strerror or error}") from None
+    engine = make_engine(database_url or Settings().database_url)
+    try:
+        with write_transaction(engine) as conn:
+            now = time.time()
+            pki_store.ensure_authority(conn, now=now)
+            signed = pki_store.load_authority(conn).sign_csr(
+                csr_pem,
+                organisation_id=organisation_id,
+                organisation_name=organisation_name,
+                validity_days=days,
+                now=now,
+            )
+            pki_store.record_client_certificate(
+                conn,
+                signed,
+                organisation_id=organisation_id,
+                organisation_name=organisation_name.strip(),
+                now=now,
+            )
+    except CsrRefused as refusal:
+        raise _fail(f"{refusal.message} ({refusal.code})") from None
+    finally:
+        engine.dispose()
+    Console(stderr=True).print(
+        f"signed serial {signed.serial_hex} for {escape(signed.subject)}", highlight=False
+    )
+    _write_or_print(signed.pem, out, f"certificate {signed.serial_hex}")
