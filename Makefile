@@ -29,10 +29,14 @@ $(CHROMIUM):
 
 browser: $(CHROMIUM)
 
+# Both environments: the sandbox (http :8000, https :8443) and production (TLS :9443, mutual
+# TLS :9444), each on its own database (pesabox.db, pesabox.production.db).
+RUN_ENV := PESABOX_ENVIRONMENTS=sandbox,production
+
 run: $(STAMP)
-	$(BIN)/pesabox migrate
-	$(BIN)/pesabox seed --print-credentials
-	$(BIN)/pesabox serve
+	$(RUN_ENV) $(BIN)/pesabox migrate
+	$(RUN_ENV) $(BIN)/pesabox seed --print-credentials
+	$(RUN_ENV) $(BIN)/pesabox serve
 
 test: $(DEV_STAMP) $(CHROMIUM)
 	$(BIN)/ruff check src tests bench
@@ -50,4 +54,4 @@ bench: $(DEV_STAMP)
 	$(BIN)/python -m bench.run
 
 clean:
-	rm -rf $(VENV) pesabox.db pesabox.db-wal pesabox.db-shm pesabox.db.inspector.db*
+	rm -rf $(VENV) pesabox.db pesabox.db-wal pesabox.db-shm pesabox.db.inspector.db* pesabox.production.db*
