@@ -1212,6 +1212,8 @@ def benchmark(args: argparse.Namespace, children: Children, workdir: Path) -> di
     profile = choose_profile(args)
     cli = find_cli(args.pesabox)
     env = {**os.environ, "PESABOX_LOG_LEVEL": "warning", "PYTHONUNBUFFERED": "1"}
+    # The sandbox's plain http listener is what is measured; no https listener beside it.
+    env["PESABOX_HTTPS_PORT"] = "off"
     # The harness's own modules must import in its children, wherever it is started from.
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     started = time.monotonic()

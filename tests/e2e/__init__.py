@@ -57,6 +57,9 @@ FAST_SERVER_ENV: Mapping[str, str] = {
     "PESABOX_CALLBACK_BACKOFF_CAP_S": "0.5",
     "PESABOX_CALLBACK_TIMEOUT_S": "5",
     "PESABOX_CUSTOMER_DELAY_S": "0",
+    # Any free port for the sandbox's https listener: servers of tests running side by side
+    # must not all take 8443.
+    "PESABOX_HTTPS_PORT": "0",
 }
 
 

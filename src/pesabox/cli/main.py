@@ -51,24 +51,14 @@ def _settings(database_url: str | None = None) -> Settings:
     return Settings()
 
 
-def _environment_databases(settings: Settings) -> list[str]:
-    """The platform database, and production's when PESABOX_ENVIRONMENTS includes it."""
-    urls = [settings.database_url]
-    if "production" in settings.served_environments:
-        urls.append(settings.production_url())
-    return urls
-
-
 @app.command()
 def migrate(database_url: DatabaseOption = None) -> None:
-    """Upgrade the database (and production's, when served) to the newest schema."""
+    """Upgrade the database to the newest schema."""
     settings = _settings(database_url)
-    for url in _environment_databases(settings):
-        # On PostgreSQL this also creates production's schema the first time.
-        engine = make_engine(url)
-        upgrade_to_head(engine)
-        engine.dispose()
-        console.print(f"migrated {url}")
+    engine = make_engine(settings.database_url)
+    upgrade_to_head(engine)
+    engine.dispose()
+    console.print(f"migrated {settings.database_url}")
 
 
 @app.command()
@@ -77,38 +67,23 @@ def seed(
     customers: Annotated[int, typer.Option(help="Also add N funded load-test customers.")] = 0,
     print_credentials: Annotated[bool, typer.Option(help="Print the app and test values.")] = False,
 ) -> None:
-    """Seed the sandbox: shortcodes, customers, scenarios and a ready app; and, when
-    production is served, production's simulated customers only (idempotent)."""
+    """Seed the sandbox: shortcodes, customers, scenarios and a ready app (idempotent)."""
     from pesabox.sandbox.seed import seed as run_seed
-    from pesabox.sandbox.seed import seed_bulk_customers, seed_production
+    from pesabox.sandbox.seed import seed_bulk_customers
 
     settings = _settings(database_url)
-    environments = settings.served_environments
-    credentials = None
-    if "sandbox" in environments:
-        engine = make_engine(settings.database_url)
-        upgrade_to_head(engine)
-        ledger = LedgerStore()
-        with write_transaction(engine) as conn:
-            credentials = run_seed(conn, now=time.time(), ledger=ledger)
-            added = seed_bulk_customers(conn, count=customers, now=time.time(), ledger=ledger)
-        engine.dispose()
-        console.print(
-            f"seeded {settings.database_url}" + (f" (+{added} load customers)" if added else "")
-        )
-    if "production" in environments:
-        production_url = settings.production_url()
-        engine = make_engine(production_url)
-        upgrade_to_head(engine)
-        with write_transaction(engine) as conn:
-            seed_production(conn, now=time.time(), ledger=LedgerStore())
-        engine.dispose()
-        console.print(f"seeded {production_url} (customers only)")
+    engine = make_engine(settings.database_url)
+    upgrade_to_head(engine)
+    ledger = LedgerStore()
+    with write_transaction(engine) as conn:
+        credentials = run_seed(conn, now=time.time(), ledger=ledger)
+        added = seed_bulk_customers(conn, count=customers, now=time.time(), ledger=ledger)
+    engine.dispose()
+    console.print(
+        f"seeded {settings.database_url}" + (f" (+{added} load customers)" if added else "")
+    )
     if print_credentials:
-        if credentials is not None:
-            _print_credentials(settings, credentials.consumer_key, credentials.consumer_secret)
-        if "production" in environments:
-            _print_production(settings)
+        _print_credentials(settings, credentials.consumer_key, credentials.consumer_secret)
 
 
 def _pages(settings: Settings) -> str:
@@ -120,7 +95,7 @@ def _pages(settings: Settings) -> str:
 
 def _print_credentials(settings: Settings, key: str, secret: str) -> None:
     # Plain lines, never a table: a terminal must not truncate a secret people copy.
-    rows = [
+    rows = (
         ("Base URL", f"http://{settings.host}:{settings.port}"),
         ("Consumer key", key),
         ("Consumer secret", secret),
@@ -140,44 +115,8 @@ def _print_credentials(settings: Settings, key: str, secret: str) -> None:
             f"{fixtures.WEB_OPERATOR_PASSWORD} (e.g. 600996)",
         ),
         ("Pages", _pages(settings)),
-    ]
-    if settings.https_port is not None:
-        rows.insert(1, ("Base URL (https)", _https(settings, settings.https_port)))
-    _echo_rows("pesabox sandbox", rows)
-
-
-def _print_production(settings: Settings) -> None:
-    production = _https(settings, settings.production_port)
-    rows = [
-        ("Base URL (TLS)", f"{production} (OAuth, STK push and query, /ui pages)"),
-        (
-            "Base URL (mutual TLS)",
-            f"{_https(settings, settings.production_mtls_port)} (every API; client "
-            "certificate from the platform CA)",
-        ),
-        ("Trust bundle", "pesabox certs trust-bundle (verify both listeners with it)"),
-        (
-            "Production keys",
-            f"sign up at {_developer_portal(settings)}, apply for a shortcode, go live "
-            "(README: Going live)",
-        ),
-        ("Customers", "the sandbox's test MSISDNs (PIN 1234), with their own wallets"),
-    ]
-    _echo_rows("pesabox production", rows)
-
-
-def _https(settings: Settings, port: int) -> str:
-    return f"https://{settings.host}:{port}"
-
-
-def _developer_portal(settings: Settings) -> str:
-    if "sandbox" in settings.served_environments:
-        return f"http://{settings.host}:{settings.port}/ui/dev"
-    return f"{_https(settings, settings.production_port)}/ui/dev"
-
-
-def _echo_rows(title: str, rows: list[tuple[str, str]]) -> None:
-    typer.echo(title)
+    )
+    typer.echo("pesabox sandbox")
     for label, value in rows:
         typer.echo(f"  {label + ':':<28}{value}")
 
@@ -185,16 +124,21 @@ def _echo_rows(title: str, rows: list[tuple[str, str]]) -> None:
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Defaults to PESABOX_HOST.")] = None,
-    port: Annotated[int | None, typer.Option(help="Defaults to PESABOX_PORT.")] = None,
+    port: Annotated[
+        int | None, typer.Option(help="The sandbox's plain http port; PESABOX_PORT.")
+    ] = None,
     workers: Annotated[
         int | None, typer.Option(help="Processes; defaults to PESABOX_WORKERS.")
     ] = None,
     database_url: DatabaseOption = None,
 ) -> None:
-    """Serve the gateway (and, unless PESABOX_RUN_BACKGROUND=false, callbacks and timers)."""
-    import uvicorn
+    """Serve PESABOX_ENVIRONMENTS (sandbox: http and https; production: TLS and mutual TLS)
+    and, unless PESABOX_RUN_BACKGROUND=false, their callbacks and timers."""
+    from pesabox.serving.listeners import Listener
+    from pesabox.serving.runner import ServerFailed
+    from pesabox.serving.runner import serve as serve_listeners
 
-    # uvicorn's worker processes build their app from the environment, so options go there.
+    # Options win over PESABOX_* values, for this process and the workers it spawns.
     for name, value in (
         ("HOST", host),
         ("PORT", port),
@@ -204,21 +148,16 @@ def serve(
         if value is not None:
             os.environ[f"PESABOX_{name}"] = str(value)
     settings = Settings()
-    engine = make_engine(settings.database_url)
-    upgrade_to_head(engine)
-    engine.dispose()
-    uvicorn.run(
-        "pesabox.api.asgi:create_from_env",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        workers=settings.workers if settings.workers > 1 else None,
-        loop="uvloop",
-        http="httptools",
-        log_level=settings.log_level,
-        access_log=False,
-        timeout_graceful_shutdown=10,
-    )
+
+    def announce(listener: Listener) -> None:
+        typer.echo(f"pesabox serving {listener.describe()}")
+
+    try:
+        code = serve_listeners(settings, announce=announce)
+    except (OSError, ValueError, ServerFailed) as error:
+        typer.echo(f"pesabox serve: {error}", err=True)
+        raise typer.Exit(1) from None
+    raise typer.Exit(code)
 
 
 @app.command()
