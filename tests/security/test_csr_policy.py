@@ -85,6 +85,12 @@ def test_check_csr_accepts_strong_keys(
     assert check_csr(pem, **ORGANISATION).key_description == description  # type: ignore[arg-type]
 
 
+def test_check_csr_accepts_keytools_new_certificate_request_header() -> None:
+    pem, _ = make_csr()
+    keytool_pem = pem.replace("CERTIFICATE REQUEST", "NEW CERTIFICATE REQUEST")
+    assert check_csr(keytool_pem, **ORGANISATION).common_name == "api.example.co.ke"  # type: ignore[arg-type]
+
+
 def test_check_csr_accepts_bytes_and_the_organisation_named_any_case_with_spaces() -> None:
     pem, _ = make_csr(organisation="  ACME traders LTD ", organisation_identifier="PBX-ORG-7")
     assert check_csr(pem.encode(), **ORGANISATION).common_name == "api.example.co.ke"  # type: ignore[arg-type]

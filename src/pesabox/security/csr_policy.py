@@ -39,6 +39,7 @@ _WEAK_HASHES = frozenset({"md5", "sha1", "sha224"})
 # RFC 5280's upper bound for a common name; the certificate builder refuses longer ones.
 _MAX_COMMON_NAME = 64
 _ORGANISATION_IDENTIFIER_PREFIX = "PBX-ORG-"
+_PEM_HEADERS = (b"-----BEGIN CERTIFICATE REQUEST-----", b"-----BEGIN NEW CERTIFICATE REQUEST-----")
 _SUBJECT_NAMES = {NameOID.ORGANIZATION_IDENTIFIER: "organizationIdentifier"}
 
 SubjectPublicKey = rsa.RSAPublicKey | ec.EllipticCurvePublicKey
@@ -85,7 +86,8 @@ def _load(pem: bytes | str) -> x509.CertificateSigningRequest:
         raise CsrRefused(
             "csr_too_large", f"The CSR is larger than {MAX_CSR_BYTES // 1024} KB; a CSR is ~1 KB."
         )
-    if b"-----BEGIN CERTIFICATE REQUEST-----" not in data:
+    # Java's keytool and Windows' certreq write "NEW CERTIFICATE REQUEST"; both parse.
+    if not any(header in data for header in _PEM_HEADERS):
         raise CsrRefused(
             "csr_not_pem",
             "This is not a PEM certificate signing request: expected text beginning "
