@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from pesabox.clock import Clock, SystemClock
+from pesabox.core.crq_certificates import PlatformCa
 from pesabox.core.go_live import GoLive, ProductionKeys
 from pesabox.domain import change_requests as crq
 from pesabox.domain.change_requests import (
@@ -30,7 +31,7 @@ from pesabox.domain.change_requests import (
     State,
     TrailEvent,
 )
-from pesabox.storage import c2b_store, change_requests_store, parties_store
+from pesabox.storage import applications_store, c2b_store, change_requests_store, parties_store
 from pesabox.storage.db import read_transaction
 from pesabox.storage.types import Connection, Engine
 from pesabox.storage.writer import LedgerWriter
@@ -48,7 +49,9 @@ __all__ = [
     "ChangeRequestDetail",
     "ChangeRequestService",
     "Environment",
+    "OnboardedBusinesses",
     "ProductionKeys",
+    "change_request_service",
 ]
 
 
@@ -388,3 +391,31 @@ class ChangeRequestService:
 def _in_read(engine: Engine, read: Callable[[Connection], T]) -> T:
     with read_transaction(engine) as conn:
         return read(conn)
+
+
+class OnboardedBusinesses:
+    """The businesses onboarding approved (storage/applications_store.py), as CRQs see them."""
+
+    def business_of(self, conn: Connection, organisation_id: int) -> Business | None:
+        found = applications_store.business_of(conn, organisation_id)
+        if found is None:
+            return None
+        return Business(
+            organisation_id=found.production_organisation_id,
+            name=found.organisation_name,
+            shortcodes=found.shortcodes,
+            admin_username=found.admin_username,
+            admin_phone=found.admin_phone,
+            developer_id=found.developer_id,
+        )
+
+
+def change_request_service(sandbox: Platform, production: Platform) -> ChangeRequestService:
+    """The service as `pesabox serve` builds it: CRQs in the sandbox Platform's database (the
+    platform database), implemented in production's, signed by the platform CA."""
+    return ChangeRequestService(
+        platform=Environment.of(sandbox),
+        production=Environment.of(production),
+        businesses=OnboardedBusinesses(),
+        certificates=PlatformCa(),
+    )
