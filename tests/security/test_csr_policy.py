@@ -200,6 +200,22 @@ def test_check_csr_refuses_a_common_name_too_long_to_sign() -> None:
     assert _refusal(csr.public_bytes(serialization.Encoding.PEM)).code == "common_name_too_long"
 
 
+@pytest.mark.parametrize("organisation_name", ["x" * 65, "  "])
+def test_check_csr_refuses_an_organisation_a_certificate_cannot_name(
+    organisation_name: str,
+) -> None:
+    pem, _ = make_csr()
+    with pytest.raises(CsrRefused) as caught:
+        check_csr(pem, organisation_name=organisation_name, organisation_id=7)
+    assert caught.value.code == "organisation_name_unusable"
+
+
+def test_check_csr_rejects_an_impossible_organisation_id() -> None:
+    pem, _ = make_csr()
+    with pytest.raises(ValueError, match="start at 1"):
+        check_csr(pem, organisation_name="Acme", organisation_id=0)
+
+
 def test_client_identity_reads_the_organisation_from_der_and_pem(authority: Authority) -> None:
     pem, _ = make_csr()
     signed = authority.ca.sign_csr(pem, **ORGANISATION, now=time.time())  # type: ignore[arg-type]

@@ -38,6 +38,7 @@ ACCEPTED_CURVES = frozenset({"secp256r1", "secp384r1", "secp521r1"})
 _WEAK_HASHES = frozenset({"md5", "sha1", "sha224"})
 # RFC 5280's upper bound for a common name; the certificate builder refuses longer ones.
 _MAX_COMMON_NAME = 64
+_MAX_ORGANISATION_NAME = 64
 _ORGANISATION_IDENTIFIER_PREFIX = "PBX-ORG-"
 _PEM_HEADERS = (b"-----BEGIN CERTIFICATE REQUEST-----", b"-----BEGIN NEW CERTIFICATE REQUEST-----")
 _SUBJECT_NAMES = {NameOID.ORGANIZATION_IDENTIFIER: "organizationIdentifier"}
@@ -226,11 +227,26 @@ def _alternative_names(csr: x509.CertificateSigningRequest) -> tuple[list[str], 
     return list(names.get_values_for_type(x509.DNSName)), addresses
 
 
+def _check_organisation_record(*, organisation_name: str, organisation_id: int) -> None:
+    """The organisation's own record must fit a certificate subject (O is at most 64
+    characters in X.509; an organisation's registered name may be up to 100)."""
+    if organisation_id < 1:
+        raise ValueError(f"organisation ids start at 1, not {organisation_id}")
+    name = organisation_name.strip()
+    if not name or len(name) > _MAX_ORGANISATION_NAME:
+        raise CsrRefused(
+            "organisation_name_unusable",
+            f"The organisation's registered name must be 1 to {_MAX_ORGANISATION_NAME} "
+            "characters to appear in a certificate; ask the platform's support to shorten it.",
+        )
+
+
 def check_csr(pem: bytes | str, *, organisation_name: str, organisation_id: int) -> CsrFacts:
     """The facts of an acceptable CSR for this organisation; `CsrRefused` otherwise.
 
     Checks run cheapest first, and the signature before the subject, so a forged request
     learns nothing about the organisation rules."""
+    _check_organisation_record(organisation_name=organisation_name, organisation_id=organisation_id)
     csr = _load(pem)
     try:
         public_key, key_description = _key_facts(csr)
