@@ -31,7 +31,7 @@ from pesabox.domain.onboarding.applications import (
     check_reason,
     next_free_shortcodes,
 )
-from pesabox.domain.onboarding.documents import Upload, check_documents
+from pesabox.domain.onboarding.documents import Upload, check_documents, parse_business_type
 from pesabox.domain.onboarding.errors import (
     OnboardingConflict,
     OnboardingError,
@@ -144,9 +144,14 @@ class BusinessApplications:
             )  # fmt: skip
         except OnboardingError as error:
             problems.append(str(error))
-        if form is not None:
+        # The documents are checked even when the form is wrong, so one answer lists all.
+        try:
+            chosen_type = parse_business_type(business_type)
+        except OnboardingError:
+            chosen_type = None  # reported with the form's problems
+        if chosen_type is not None:
             try:
-                documents = check_documents(form.business_type, uploads)
+                documents = check_documents(chosen_type, uploads)
             except OnboardingError as error:
                 problems.append(str(error))
         if problems or form is None or documents is None:
