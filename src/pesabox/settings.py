@@ -65,6 +65,10 @@ class Settings(BaseSettings):
     # A Lipa na M-Pesa Online application is decided no earlier than this many days after
     # it was sent, on the platform clock (the sandbox clock the /ui/clock page moves).
     lnmo_review_days: int = 7
+    # Who businesses call about going live and their APIs (Safaricom's API support line and
+    # mailbox, as its FAQ gives them); shown on the org portal and the developer portal.
+    support_phone: str = "0722002222"
+    support_email: str = "apisupport@pesabox.example"
     # Daraja's tokens live an hour; the reply says one second less ("3599").
     access_token_lifetime_s: int = 3600
 
