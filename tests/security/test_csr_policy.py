@@ -17,6 +17,7 @@ from pesabox.security.csr_policy import (
     CsrRefused,
     check_csr,
     client_identity,
+    normalised_hostname,
 )
 from tests.security.pki_helpers import Authority, key_pem, make_csr, new_authority
 
@@ -214,6 +215,41 @@ def test_check_csr_rejects_an_impossible_organisation_id() -> None:
     pem, _ = make_csr()
     with pytest.raises(ValueError, match="start at 1"):
         check_csr(pem, organisation_name="Acme", organisation_id=0)
+
+
+def test_check_csr_refuses_an_alternative_name_that_is_no_host_name() -> None:
+    pem, _ = make_csr(alternative_names=["good.example", "not a host"])
+    refusal = _refusal(pem)
+    assert refusal.code == "bad_alternative_name"
+    assert "'not a host'" in refusal.message
+
+
+def test_check_csr_normalises_alternative_names() -> None:
+    pem, _ = make_csr(alternative_names=["API.Acme.CO.KE.", "*.acme.co.ke", "::0001"])
+    facts = check_csr(pem, **ORGANISATION)  # type: ignore[arg-type]
+    assert facts.dns_names == ("api.acme.co.ke", "*.acme.co.ke")
+    assert facts.ip_addresses == ("::1",)
+
+
+@pytest.mark.parametrize(
+    ("name", "normal"),
+    [
+        (" Gateway.Example.com ", "gateway.example.com"),
+        ("bücher.example", "xn--bcher-kva.example"),
+        ("10.0.0.1", "10.0.0.1"),
+        ("2001:DB8::1", "2001:db8::1"),
+        ("*.example.com", "*.example.com"),
+        ("localhost", "localhost"),
+    ],
+)
+def test_normalised_hostname_gives_the_form_certificates_carry(name: str, normal: str) -> None:
+    assert normalised_hostname(name) == normal
+
+
+@pytest.mark.parametrize("name", ["", "a b", "-bad.example", "a..b", "x." * 130, "a.*.b"])
+def test_normalised_hostname_refuses_what_is_no_host_name(name: str) -> None:
+    with pytest.raises(ValueError, match="not a host name"):
+        normalised_hostname(name)
 
 
 def test_client_identity_reads_the_organisation_from_der_and_pem(authority: Authority) -> None:

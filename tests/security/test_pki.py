@@ -16,7 +16,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from sqlalchemy import Engine, func, select
 
 from pesabox.security.csr_policy import CsrRefused
-from pesabox.security.pki import BROKER_NAMES
+from pesabox.security.pki import BROKER_NAMES, new_broker
 from pesabox.storage import pki_store
 from pesabox.storage.db import make_engine, read_transaction, write_transaction
 from pesabox.storage.tables_pki import pki_material
@@ -293,6 +293,22 @@ def test_ensure_authority_reissues_brokers_for_a_new_hostname_only(engine: Engin
     with write_transaction(engine) as conn:
         pki_store.ensure_authority(conn, now=NOW, hostnames=["pesabox.example.co.ke"])
     assert _serials(engine) == after
+
+
+def test_ensure_authority_compares_host_names_as_certificates_carry_them(
+    engine: Engine,
+) -> None:
+    with write_transaction(engine) as conn:
+        pki_store.ensure_authority(conn, now=NOW, hostnames=["Gateway.Example.com", "::0001"])
+    before = _serials(engine)
+    with write_transaction(engine) as conn:
+        pki_store.ensure_authority(conn, now=NOW, hostnames=["gateway.example.com.", " ", "::1"])
+    assert _serials(engine) == before
+
+
+def test_new_broker_refuses_a_name_that_is_no_host_name(authority: Authority) -> None:
+    with pytest.raises(ValueError, match="'bad name' is not a host name"):
+        new_broker("testbroker", authority.intermediate, now=NOW, hostnames=["bad name"])
 
 
 def test_ensure_authority_renews_a_broker_near_its_end(engine: Engine) -> None:

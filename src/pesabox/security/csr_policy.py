@@ -10,6 +10,8 @@ key (the CSR's own signature), and no claim to be an organisation the requester 
 from __future__ import annotations
 
 import functools
+import ipaddress
+import re
 import ssl
 import warnings
 from dataclasses import dataclass
@@ -29,6 +31,7 @@ __all__ = [
     "SubjectPublicKey",
     "check_csr",
     "client_identity",
+    "normalised_hostname",
     "subject_text",
 ]
 
@@ -39,6 +42,10 @@ _WEAK_HASHES = frozenset({"md5", "sha1", "sha224"})
 # RFC 5280's upper bound for a common name; the certificate builder refuses longer ones.
 _MAX_COMMON_NAME = 64
 _MAX_ORGANISATION_NAME = 64
+_MAX_HOSTNAME = 253
+_HOSTNAME = re.compile(
+    r"(\*\.)?[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*"
+)
 _ORGANISATION_IDENTIFIER_PREFIX = "PBX-ORG-"
 _PEM_HEADERS = (b"-----BEGIN CERTIFICATE REQUEST-----", b"-----BEGIN NEW CERTIFICATE REQUEST-----")
 _SUBJECT_NAMES = {NameOID.ORGANIZATION_IDENTIFIER: "organizationIdentifier"}
@@ -224,7 +231,34 @@ def _alternative_names(csr: x509.CertificateSigningRequest) -> tuple[list[str], 
         return [], []
     names = extension.value
     addresses = [str(address) for address in names.get_values_for_type(x509.IPAddress)]
-    return list(names.get_values_for_type(x509.DNSName)), addresses
+    dns_names = []
+    for requested in names.get_values_for_type(x509.DNSName):
+        try:
+            dns_names.append(normalised_hostname(requested))
+        except ValueError:
+            raise CsrRefused(
+                "bad_alternative_name",
+                f"The CSR asks for the DNS name {requested!r}, which is not a host name.",
+            ) from None
+    return dns_names, addresses
+
+
+def normalised_hostname(name: str) -> str:
+    """A host name as certificates carry it: an IP address in its canonical text, a DNS
+    name lower-case in ASCII (IDNA for non-ASCII), without a trailing dot. A leading `*.`
+    wildcard label is allowed. ValueError for anything else."""
+    candidate = name.strip()
+    try:
+        return str(ipaddress.ip_address(candidate))
+    except ValueError:
+        pass
+    try:
+        ascii_name = candidate.rstrip(".").encode("idna").decode().lower()
+    except UnicodeError:
+        raise ValueError(f"{name!r} is not a host name or IP address") from None
+    if len(ascii_name) > _MAX_HOSTNAME or not _HOSTNAME.fullmatch(ascii_name):
+        raise ValueError(f"{name!r} is not a host name or IP address")
+    return ascii_name
 
 
 def _check_organisation_record(*, organisation_name: str, organisation_id: int) -> None:

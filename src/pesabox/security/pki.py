@@ -21,7 +21,13 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from pesabox.security.csr_policy import CsrFacts, SubjectPublicKey, check_csr, subject_text
+from pesabox.security.csr_policy import (
+    CsrFacts,
+    SubjectPublicKey,
+    check_csr,
+    normalised_hostname,
+    subject_text,
+)
 
 __all__ = [
     "BROKER_NAMES",
@@ -164,9 +170,11 @@ _BOTH_WAYS = x509.ExtendedKeyUsage(
 
 
 def _general_names(hostnames: Iterable[str]) -> list[x509.GeneralName]:
-    """DNS names and IP addresses, each once, in the order given."""
+    """DNS names and IP addresses, each once, in the order given (ValueError for a name
+    that is neither)."""
     names: list[x509.GeneralName] = []
-    for hostname in dict.fromkeys(name.strip() for name in hostnames if name.strip()):
+    normalised = (normalised_hostname(name) for name in hostnames if name.strip())
+    for hostname in dict.fromkeys(normalised):
         try:
             names.append(x509.IPAddress(ipaddress.ip_address(hostname)))
         except ValueError:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, Insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from pesabox.security.csr_policy import normalised_hostname
 from pesabox.security.pki import (
     BROKER_NAMES,
     ENVIRONMENT_BROKERS,
@@ -95,7 +96,7 @@ def _stored(conn: Connection) -> dict[str, IssuedMaterial]:
 def _broker_is_current(material: IssuedMaterial, *, now: float, hostnames: Sequence[str]) -> bool:
     if certificate_not_after(material.cert_pem) - now < _BROKER_RENEWAL_S:
         return False
-    wanted = {name.strip() for name in hostnames if name.strip()}
+    wanted = {normalised_hostname(name) for name in hostnames if name.strip()}
     return wanted <= certificate_hostnames(material.cert_pem)
 
 
