@@ -11,6 +11,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed25519, rsa
 from cryptography.x509.oid import NameOID
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pesabox.security.csr_policy import (
     MAX_CSR_BYTES,
@@ -250,6 +252,37 @@ def test_normalised_hostname_gives_the_form_certificates_carry(name: str, normal
 def test_normalised_hostname_refuses_what_is_no_host_name(name: str) -> None:
     with pytest.raises(ValueError, match="not a host name"):
         normalised_hostname(name)
+
+
+_VALID_CSR_PEM, _ = make_csr(organisation="Acme Traders Ltd", alternative_names=["a.example"])
+_VALID_CSR_DER = x509.load_pem_x509_csr(_VALID_CSR_PEM.encode()).public_bytes(
+    serialization.Encoding.DER
+)
+
+
+def _armoured(der: bytes) -> str:
+    body = base64.encodebytes(der).decode()
+    return f"{_PEM_HEADER}{body}-----END CERTIFICATE REQUEST-----\n"
+
+
+@settings(max_examples=300, deadline=None)
+@given(position=st.integers(0, len(_VALID_CSR_DER) - 1), value=st.integers(0, 255))
+def test_check_csr_on_a_damaged_csr_accepts_or_refuses_but_never_fails(
+    position: int, value: int
+) -> None:
+    damaged = bytearray(_VALID_CSR_DER)
+    damaged[position] = value
+    try:
+        check_csr(_armoured(bytes(damaged)), **ORGANISATION)  # type: ignore[arg-type]
+    except CsrRefused:
+        pass
+
+
+@settings(max_examples=200, deadline=None)
+@given(body=st.binary(max_size=2048))
+def test_check_csr_on_random_bytes_in_armour_refuses(body: bytes) -> None:
+    with pytest.raises(CsrRefused):
+        check_csr(_armoured(body), **ORGANISATION)  # type: ignore[arg-type]
 
 
 def test_client_identity_reads_the_organisation_from_der_and_pem(authority: Authority) -> None:
