@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from pesabox.cli.main import app
 from pesabox.sandbox import fixtures
-from pesabox.storage import customer_store
+from pesabox.storage import certificates_store, customer_store
 from pesabox.storage.db import make_engine, read_transaction
 from pesabox.storage.ledger_queries import account_balance
 from pesabox.storage.migrate import current_revision
@@ -119,3 +119,24 @@ def test_seed_prints_the_production_listeners(
     assert "https://127.0.0.1:9444" in output
     assert "/ui/dev" in output
     assert ("Consumer key" in output) == ("sandbox" in environments)
+
+
+def test_certs_export_production_reads_productions_database(
+    environment_urls: EnvironmentUrls,
+) -> None:
+    # The certificate production decrypts with; the platform database's pair is not it.
+    run("seed", "--database-url", environment_urls.platform, env=BOTH)
+    exported = runner.invoke(
+        app,
+        ["certs", "export", "--environment", "production"],
+        env={
+            **BOTH,
+            "PESABOX_DATABASE_URL": environment_urls.platform,
+        },
+    )
+    assert exported.exit_code == 0, exported.output
+    engine = make_engine(environment_urls.production)
+    with read_transaction(engine) as conn:
+        stored = certificates_store.get(conn, "production")
+    engine.dispose()
+    assert stored is not None and exported.output == stored.certificate_pem

@@ -61,9 +61,17 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(EXIT_REFUSED)
 
 
+def _environment_database(environment: str) -> str:
+    # Served beside the sandbox, production decrypts with the key in its own database.
+    settings = Settings()
+    if environment == "production" and "production" in settings.served_environments:
+        return settings.production_url()
+    return settings.database_url
+
+
 def _certificate_pem(database_url: str | None, environment: str) -> str:
     """The environment's certificate, making both environments' pairs first if need be."""
-    engine = make_engine(database_url or Settings().database_url)
+    engine = make_engine(database_url or _environment_database(environment))
     try:
         with write_transaction(engine) as conn:
             certificates_store.ensure_certificates(conn, time.time())
