@@ -51,14 +51,24 @@ def _settings(database_url: str | None = None) -> Settings:
     return Settings()
 
 
+def _environment_databases(settings: Settings) -> list[str]:
+    """The platform database, and production's when PESABOX_ENVIRONMENTS includes it."""
+    urls = [settings.database_url]
+    if "production" in settings.served_environments:
+        urls.append(settings.production_url())
+    return urls
+
+
 @app.command()
 def migrate(database_url: DatabaseOption = None) -> None:
-    """Upgrade the database to the newest schema."""
+    """Upgrade the database (and production's, when served) to the newest schema."""
     settings = _settings(database_url)
-    engine = make_engine(settings.database_url)
-    upgrade_to_head(engine)
-    engine.dispose()
-    console.print(f"migrated {settings.database_url}")
+    for url in _environment_databases(settings):
+        # On PostgreSQL this also creates production's schema the first time.
+        engine = make_engine(url)
+        upgrade_to_head(engine)
+        engine.dispose()
+        console.print(f"migrated {url}")
 
 
 @app.command()
@@ -67,23 +77,38 @@ def seed(
     customers: Annotated[int, typer.Option(help="Also add N funded load-test customers.")] = 0,
     print_credentials: Annotated[bool, typer.Option(help="Print the app and test values.")] = False,
 ) -> None:
-    """Seed the sandbox: shortcodes, customers, scenarios and a ready app (idempotent)."""
+    """Seed the sandbox: shortcodes, customers, scenarios and a ready app; and, when
+    production is served, production's simulated customers only (idempotent)."""
     from pesabox.sandbox.seed import seed as run_seed
-    from pesabox.sandbox.seed import seed_bulk_customers
+    from pesabox.sandbox.seed import seed_bulk_customers, seed_production
 
     settings = _settings(database_url)
-    engine = make_engine(settings.database_url)
-    upgrade_to_head(engine)
-    ledger = LedgerStore()
-    with write_transaction(engine) as conn:
-        credentials = run_seed(conn, now=time.time(), ledger=ledger)
-        added = seed_bulk_customers(conn, count=customers, now=time.time(), ledger=ledger)
-    engine.dispose()
-    console.print(
-        f"seeded {settings.database_url}" + (f" (+{added} load customers)" if added else "")
-    )
+    environments = settings.served_environments
+    credentials = None
+    if "sandbox" in environments:
+        engine = make_engine(settings.database_url)
+        upgrade_to_head(engine)
+        ledger = LedgerStore()
+        with write_transaction(engine) as conn:
+            credentials = run_seed(conn, now=time.time(), ledger=ledger)
+            added = seed_bulk_customers(conn, count=customers, now=time.time(), ledger=ledger)
+        engine.dispose()
+        console.print(
+            f"seeded {settings.database_url}" + (f" (+{added} load customers)" if added else "")
+        )
+    if "production" in environments:
+        production_url = settings.production_url()
+        engine = make_engine(production_url)
+        upgrade_to_head(engine)
+        with write_transaction(engine) as conn:
+            seed_production(conn, now=time.time(), ledger=LedgerStore())
+        engine.dispose()
+        console.print(f"seeded {production_url} (customers only)")
     if print_credentials:
-        _print_credentials(settings, credentials.consumer_key, credentials.consumer_secret)
+        if credentials is not None:
+            _print_credentials(settings, credentials.consumer_key, credentials.consumer_secret)
+        if "production" in environments:
+            _print_production(settings)
 
 
 def _pages(settings: Settings) -> str:
@@ -95,7 +120,7 @@ def _pages(settings: Settings) -> str:
 
 def _print_credentials(settings: Settings, key: str, secret: str) -> None:
     # Plain lines, never a table: a terminal must not truncate a secret people copy.
-    rows = (
+    rows = [
         ("Base URL", f"http://{settings.host}:{settings.port}"),
         ("Consumer key", key),
         ("Consumer secret", secret),
@@ -115,8 +140,44 @@ def _print_credentials(settings: Settings, key: str, secret: str) -> None:
             f"{fixtures.WEB_OPERATOR_PASSWORD} (e.g. 600996)",
         ),
         ("Pages", _pages(settings)),
-    )
-    typer.echo("pesabox sandbox")
+    ]
+    if settings.https_port is not None:
+        rows.insert(1, ("Base URL (https)", _https(settings, settings.https_port)))
+    _echo_rows("pesabox sandbox", rows)
+
+
+def _print_production(settings: Settings) -> None:
+    production = _https(settings, settings.production_port)
+    rows = [
+        ("Base URL (TLS)", f"{production} (OAuth, STK push and query, /ui pages)"),
+        (
+            "Base URL (mutual TLS)",
+            f"{_https(settings, settings.production_mtls_port)} (every API; client "
+            "certificate from the platform CA)",
+        ),
+        ("Trust bundle", "pesabox certs trust-bundle (verify both listeners with it)"),
+        (
+            "Production keys",
+            f"sign up at {_developer_portal(settings)}, apply for a shortcode, go live "
+            "(docs/concepts/environments.md)",
+        ),
+        ("Customers", "the sandbox's test MSISDNs (PIN 1234), with their own wallets"),
+    ]
+    _echo_rows("pesabox production", rows)
+
+
+def _https(settings: Settings, port: int) -> str:
+    return f"https://{settings.host}:{port}"
+
+
+def _developer_portal(settings: Settings) -> str:
+    if "sandbox" in settings.served_environments:
+        return f"http://{settings.host}:{settings.port}/ui/dev"
+    return f"{_https(settings, settings.production_port)}/ui/dev"
+
+
+def _echo_rows(title: str, rows: list[tuple[str, str]]) -> None:
+    typer.echo(title)
     for label, value in rows:
         typer.echo(f"  {label + ':':<28}{value}")
 
