@@ -23,6 +23,7 @@ from pesabox.api.routes.certificates import (
 )
 from pesabox.api.routes.handset_menu import handset_menu_router
 from pesabox.api.routes.oauth import generate_token
+from pesabox.api.routes.onboarding import onboarding_router
 from pesabox.api.routes.pull import pull_query, pull_register
 from pesabox.api.routes.qrcode import generate_qr_code
 from pesabox.api.routes.sandbox import sandbox_router
@@ -86,6 +87,7 @@ def create_litestar(settings: Settings, own_platform: Platform) -> Litestar:
         handlers.append(bank_accounts_router)
         handlers.append(certificates_router)
         handlers.append(handset_menu_router)
+        handlers.append(onboarding_router)
     handlers.extend(web_routers(settings))
     return Litestar(
         route_handlers=handlers,  # type: ignore[arg-type]
