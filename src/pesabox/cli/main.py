@@ -15,11 +15,13 @@ from rich.table import Table
 
 from pesabox.cli.certs import certs_app, credential_app
 from pesabox.cli.ledger import ledger_app
+from pesabox.cli.onboarding import admin_app
 from pesabox.cli.operators import operators_app
 from pesabox.cli.orgs import orgs_app, shortcodes_app
 from pesabox.cli.stk import stk_app
 from pesabox.domain.products import ALL_PRODUCTS, format_products, parse_products
 from pesabox.sandbox import fixtures
+from pesabox.sandbox.onboarding_seed import PLATFORM_OPERATOR_NAME, PLATFORM_OPERATOR_PASSWORD
 from pesabox.sandbox.scenarios import Scenario
 from pesabox.security.credentials import new_consumer_credentials, secret_digest
 from pesabox.settings import Settings
@@ -38,6 +40,7 @@ app.add_typer(shortcodes_app, name="shortcodes")
 app.add_typer(certs_app, name="certs")
 app.add_typer(credential_app, name="credential")
 app.add_typer(operators_app, name="operators")
+app.add_typer(admin_app, name="admin")
 console = Console()
 
 DatabaseOption = Annotated[
@@ -138,6 +141,10 @@ def _print_credentials(settings: Settings, key: str, secret: str) -> None:
             "Org portal (/ui/org)",
             f"each seeded shortcode's {fixtures.WEB_OPERATOR_NAME} / "
             f"{fixtures.WEB_OPERATOR_PASSWORD} (e.g. 600996)",
+        ),
+        (
+            "Platform operator (/ui/admin)",
+            f"{PLATFORM_OPERATOR_NAME} / {PLATFORM_OPERATOR_PASSWORD}",
         ),
         ("Pages", _pages(settings)),
     ]

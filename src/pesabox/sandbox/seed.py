@@ -14,6 +14,7 @@ from pesabox.domain.products import ALL_PRODUCTS
 from pesabox.domain.rules import limits_on
 from pesabox.money import shillings_to_cents
 from pesabox.sandbox import fixtures
+from pesabox.sandbox.onboarding_seed import seed_platform_operator
 from pesabox.sandbox.scenarios import BUILTIN
 from pesabox.security.credentials import new_consumer_credentials, pin_digest, secret_digest
 from pesabox.storage import (
@@ -60,6 +61,7 @@ def seed(conn: Connection, *, now: float, ledger: LedgerStore) -> SandboxCredent
     _seed_scenarios(conn, now)
     # The initiator-encryption pairs, so a seeded database is ready for SecurityCredentials.
     certificates_store.ensure_certificates(conn, now)
+    seed_platform_operator(conn, now)
     return _seed_app(conn, now)
 
 

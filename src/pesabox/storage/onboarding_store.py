@@ -342,3 +342,8 @@ def revoke_developer_app(conn: Connection, *, developer_id: int, app_id: int) ->
     conn.execute(delete(access_tokens).where(access_tokens.c.app_id == app_id))
     conn.execute(update(apps).where(apps.c.id == app_id).values(secret_digest=REVOKED_DIGEST))
     return True
+
+
+def list_platform_operators(conn: Connection) -> list[PlatformOperatorRecord]:
+    rows = conn.execute(select(platform_operators).order_by(platform_operators.c.username))
+    return [_operator(row) for row in rows]
