@@ -11,9 +11,10 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from pesabox.api.app import create_app
-from pesabox.api.fastpath import ASGIApp, FastPaths
+from pesabox.api.fastpath import FastPaths
 from pesabox.core.platform import Platform
 from pesabox.serving.environments import environment_settings
+from tests.serving.asgi_tls import presenting
 from tests.serving.world import PAYBILL, App, ClientCertificate, World
 from tests.support import basic_auth
 
@@ -22,19 +23,6 @@ OAUTH = "/oauth/v1/generate"
 HTTPS = "https://gateway.test"
 
 Client = AsyncTestClient  # type: ignore[type-arg]
-
-
-def presenting(app: FastPaths, certificate: ClientCertificate | None) -> ASGIApp:
-    """`app` behind a TLS connection that presented `certificate` (what pesabox's uvicorn
-    protocol puts in the scope; the real listener is tested in test_listeners)."""
-    chain = [certificate.cert_pem] if certificate is not None else []
-
-    async def connection(scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "http":
-            scope = {**scope, "extensions": {"tls": {"client_cert_chain": chain}}}
-        await app(scope, receive, send)
-
-    return connection
 
 
 @pytest.fixture

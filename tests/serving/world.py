@@ -83,7 +83,7 @@ def _client_csr() -> tuple[str, str]:
     return csr.public_bytes(serialization.Encoding.PEM).decode(), key_pem
 
 
-def _sign(
+def sign_client_certificate(
     conn: Connection, *, organisation_id: int, name: str, now: float, days: int = 30
 ) -> ClientCertificate:
     csr_pem, key_pem = _client_csr()
@@ -94,13 +94,13 @@ def _sign(
     return ClientCertificate(signed.pem, key_pem)
 
 
-def _organisation_id(conn: Connection, name: str) -> int:
+def organisation_id_of(conn: Connection, name: str) -> int:
     found = conn.execute(select(organisations.c.id).where(organisations.c.name == name)).scalar()
     assert found is not None, name
     return int(found)
 
 
-def _new_app(conn: Connection, *, name: str, organisation_id: int | None, now: float) -> App:
+def new_app(conn: Connection, *, name: str, organisation_id: int | None, now: float) -> App:
     key, secret = new_consumer_credentials()
     apps_store.insert_app(
         conn, name=name, consumer_key=key, secret_digest=secret_digest(secret),
@@ -121,16 +121,20 @@ def build_world(settings: Settings) -> World:
             ca_pem = pki_store.client_ca_pem(conn)
         with write_transaction(production) as conn:
             unbound = seed(conn, now=now, ledger=LedgerStore())
-            organisation_id = _organisation_id(conn, ORGANISATION)
-            other_id = _organisation_id(conn, OTHER_ORGANISATION)
-            bound = _new_app(conn, name="shop", organisation_id=organisation_id, now=now)
+            organisation_id = organisation_id_of(conn, ORGANISATION)
+            other_id = organisation_id_of(conn, OTHER_ORGANISATION)
+            bound = new_app(conn, name="shop", organisation_id=organisation_id, now=now)
             certificate = certificates_store.get(conn, "production")
             assert certificate is not None
             credential = encrypt_credential(INITIATOR_PASSWORD, certificate.certificate_pem)
         with write_transaction(platform) as conn:
-            own = _sign(conn, organisation_id=organisation_id, name=ORGANISATION, now=now)
-            other = _sign(conn, organisation_id=other_id, name=OTHER_ORGANISATION, now=now)
-            expired = _sign(
+            own = sign_client_certificate(
+                conn, organisation_id=organisation_id, name=ORGANISATION, now=now
+            )
+            other = sign_client_certificate(
+                conn, organisation_id=other_id, name=OTHER_ORGANISATION, now=now
+            )
+            expired = sign_client_certificate(
                 conn, organisation_id=organisation_id, name=ORGANISATION,
                 now=now - 10 * _DAY_S, days=2,
             )  # fmt: skip
