@@ -157,3 +157,21 @@ async def test_a_developer_sees_only_their_own_applications_and_documents(world:
 
 async def test_form_helper_is_complete() -> None:
     assert set(form()) >= {"kind", "bank", "administrator", "uploads"}
+
+
+async def test_the_database_holds_one_live_application_per_name(world: World) -> None:
+    """What stops two processes that both passed the name check at the same moment."""
+    from sqlalchemy.exc import IntegrityError
+
+    from pesabox.domain.onboarding.applications import check_application
+    from pesabox.storage import applications_store
+
+    owner = await developer(world)
+    fields = form()
+    fields.pop("uploads")
+    checked = check_application(**fields)  # type: ignore[arg-type]
+    with pytest.raises(IntegrityError), write_transaction(world.sandbox.engine) as conn:
+        for _ in range(2):
+            applications_store.insert_application(
+                conn, developer_id=owner.id, form=checked, documents=[], now=0
+            )
