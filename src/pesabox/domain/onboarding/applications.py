@@ -88,6 +88,26 @@ def _bank(fields: dict[str, str]) -> BankDetails:
         raise OnboardingError(str(error)) from None
 
 
+class _Problems:
+    """Collects refusals: `with problems:` around each field's check keeps going after one."""
+
+    def __init__(self) -> None:
+        self.found: list[str] = []
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, error: object, _tb: object) -> bool:
+        if isinstance(error, OnboardingError):
+            self.found.append(str(error))
+            return True
+        return False
+
+    def raise_any(self) -> None:
+        if self.found:
+            raise OnboardingError("; ".join(self.found))
+
+
 def check_application(
     *,
     kind: str,
@@ -100,37 +120,39 @@ def check_application(
 ) -> ApplicationForm:
     """`bank` has bank_name, branch, account_number, account_name; `administrator` has name,
     username, phone and email. OnboardingError lists every problem."""
-    problems: list[str] = []
-
-    def attempt(check: object, *args: object) -> object:
-        try:
-            return check(*args)  # type: ignore[operator]
-        except OnboardingError as error:
-            problems.append(str(error))
-            return None
-
-    chosen_kind = attempt(_kind, kind)
-    chosen_type = attempt(parse_business_type, business_type)
-    org = attempt(_name, organisation_name, "organisation name")
-    trading = attempt(_name, trading_name, "trading name")
-    pin = attempt(_kra_pin, kra_pin, chosen_type) if chosen_type is not None else None
-    details = attempt(_bank, {k: str(bank.get(k, "")) for k in _BANK_FIELDS})
-    admin = [
-        attempt(check_person_name, administrator.get("name", ""), "administrator's name"),
-        attempt(check_operator_username, administrator.get("username", "")),
-        attempt(check_phone, administrator.get("phone", ""), "administrator's phone"),
-        attempt(check_email, administrator.get("email", "")),
-    ]
-    if problems:
-        raise OnboardingError("; ".join(problems))
+    problems = _Problems()
+    chosen_type: BusinessType | None = None
+    with problems:
+        chosen_kind = _kind(kind)
+    with problems:
+        chosen_type = parse_business_type(business_type)
+    with problems:
+        org = _name(organisation_name, "organisation name")
+    with problems:
+        trading = _name(trading_name, "trading name")
+    with problems:
+        pin = _kra_pin(kra_pin, chosen_type) if chosen_type is not None else None
+    with problems:
+        details = _bank({field: str(bank.get(field, "")) for field in _BANK_FIELDS})
+    with problems:
+        admin_name = check_person_name(administrator.get("name", ""), "administrator's name")
+    with problems:
+        username = check_operator_username(administrator.get("username", ""))
+    with problems:
+        phone = check_phone(administrator.get("phone", ""), "administrator's phone")
+    with problems:
+        email = check_email(administrator.get("email", ""))
+    problems.raise_any()
+    if chosen_type is None:  # reported above; this only tells the type checker
+        raise OnboardingError("business type is missing")
     return ApplicationForm(
-        kind=chosen_kind,  # type: ignore[arg-type]
-        business_type=chosen_type,  # type: ignore[arg-type]
-        organisation_name=org,  # type: ignore[arg-type]
-        trading_name=trading,  # type: ignore[arg-type]
-        kra_pin=pin,  # type: ignore[arg-type]
-        bank=details,  # type: ignore[arg-type]
-        administrator=BusinessAdministrator(*admin),  # type: ignore[arg-type]
+        kind=chosen_kind,
+        business_type=chosen_type,
+        organisation_name=org,
+        trading_name=trading,
+        kra_pin=pin,
+        bank=details,
+        administrator=BusinessAdministrator(admin_name, username, phone, email),
     )
 
 
