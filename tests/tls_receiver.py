@@ -3,8 +3,11 @@ records which certificate each caller presented."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import ssl
-from collections.abc import AsyncIterator
+import threading
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
@@ -60,3 +63,23 @@ async def running_tls_receiver(context: ssl.SSLContext) -> AsyncIterator[TlsRece
         yield receiver
     finally:
         await runner.cleanup()
+
+
+@contextlib.contextmanager
+def threaded_tls_receiver(context: ssl.SSLContext) -> Iterator[TlsReceiver]:
+    """`running_tls_receiver` on a loop of its own thread, for a receiver that must answer
+    (a C2B validation) while the test's loop is held by the test client's call."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    running = running_tls_receiver(context)
+    try:
+        receiver = asyncio.run_coroutine_threadsafe(running.__aenter__(), loop).result(10)
+        try:
+            yield receiver
+        finally:
+            asyncio.run_coroutine_threadsafe(running.__aexit__(None, None, None), loop).result(10)
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        loop.close()

@@ -29,7 +29,7 @@ from pesabox.security.credentials import new_consumer_credentials, secret_digest
 from pesabox.serving.environments import build_environments
 from pesabox.settings import Settings
 from pesabox.storage import apps_store, operators_store, orgs_store, pki_store
-from pesabox.storage.db import make_engine, write_transaction
+from pesabox.storage.db import make_engine, read_transaction, write_transaction
 from pesabox.storage.ledger_store import LedgerStore
 from pesabox.storage.migrate import upgrade_to_head
 from pesabox.storage.types import Connection
@@ -101,6 +101,11 @@ class Environments:
         return await self.token(
             self.production_client, business.consumer_key, business.consumer_secret
         )
+
+    def platform_ca_pem(self) -> str:
+        """Root and intermediate: what a business's listener trusts for pesabox's brokers."""
+        with read_transaction(self.sandbox.engine) as conn:
+            return pki_store.client_ca_pem(conn)
 
     def present_business_certificate(self) -> None:
         self.production_tls.client_cert_chain = [self.business.certificate_pem]

@@ -20,11 +20,10 @@ from pesabox.domain import accounts
 from pesabox.domain.ledger import Purpose, TransferRequest
 from pesabox.sandbox import fixtures
 from pesabox.security.certificates import encrypt_credential
-from pesabox.storage import certificates_store, pki_store
+from pesabox.storage import certificates_store
 from pesabox.storage.db import read_transaction, write_transaction
 from pesabox.storage.ledger_store import LedgerStore
-from tests.environments.databases import EnvironmentUrls
-from tests.environments.harness import Environments, both_served_settings, running_environments
+from tests.environments.harness import Environments
 from tests.pki_support import ThrowawayCA, server_context
 from tests.support import basic_auth, stk_body
 from tests.tls_receiver import TlsReceiver, running_tls_receiver
@@ -35,30 +34,13 @@ CUSTOMER = "254708374149"
 
 
 @pytest.fixture
-def listener_ca() -> ThrowawayCA:
-    """The CA of the business's https listener, which pesabox trusts via callback_ca_file."""
-    return ThrowawayCA("business listener CA")
-
-
-@pytest.fixture
-async def environments(
-    environment_urls: EnvironmentUrls, listener_ca: ThrowawayCA, tmp_path: Path
-) -> AsyncIterator[Environments]:
-    ca_file = tmp_path / "listener-ca.pem"
-    ca_file.write_text(listener_ca.certificate_pem)
-    settings = both_served_settings(environment_urls, callback_ca_file=str(ca_file))
-    async with running_environments(environment_urls, settings) as running:
-        yield running
-
-
-@pytest.fixture
 async def business_listener(
     environments: Environments, listener_ca: ThrowawayCA, tmp_path: Path
 ) -> AsyncIterator[TlsReceiver]:
     """The business's Result listener: https, taking only clients of the platform CA."""
-    with read_transaction(environments.sandbox.engine) as conn:
-        platform_ca = pki_store.client_ca_pem(conn)
-    context = server_context(listener_ca.issue("duka"), tmp_path, client_ca_pem=platform_ca)
+    context = server_context(
+        listener_ca.issue("duka"), tmp_path, client_ca_pem=environments.platform_ca_pem()
+    )
     async with running_tls_receiver(context) as receiver:
         yield receiver
 
