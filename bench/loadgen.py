@@ -15,6 +15,10 @@ Jobs (the `mode` key):
   SecurityCredential for the whole run and at most `max_in_flight` payouts without a
   Result; counts Results per second by OriginatorConversationID, lost and duplicated ones.
 
+A job whose `base_url` is https carries `tls` (`ca_file`, and for mutual TLS `cert_file` and
+`key_file`); connections are still opened before the window and kept alive, so a TLS
+handshake is paid once per connection, as a real client with a connection pool pays it.
+
 It runs apart from the orchestrator so that the process making requests does nothing else:
 on a 2-core box the client's own CPU cost is part of what limits the numbers. For the same
 reason the hot path uses `RawClient`, a minimal keep-alive HTTP/1.1 client (aiohttp costs
@@ -31,6 +35,7 @@ import asyncio
 import base64
 import contextlib
 import os
+import ssl
 import sys
 import time
 from collections import Counter
@@ -368,10 +373,12 @@ class RawClient:
     of that, by doing far less: no cookies, redirects, compression or header objects.
     """
 
-    def __init__(self, host: str, port: int, limit: int) -> None:
+    def __init__(self, host: str, port: int, limit: int, tls: ssl.SSLContext | None = None) -> None:
         self.host = host
         self.port = port
         self.limit = limit
+        # https: every connection makes its TLS handshake once, in `warm` (keep-alive reuse).
+        self.tls = tls
         self.idle: list[_Connection] = []
         self.opened = 0
         self.slots = asyncio.Semaphore(limit)
@@ -381,8 +388,14 @@ class RawClient:
     async def _connect(self) -> _Connection:
         loop = asyncio.get_running_loop()
         try:
-            _transport, conn = await loop.create_connection(_Connection, self.host, self.port)
-        except OSError as error:
+            _transport, conn = await loop.create_connection(
+                _Connection,
+                self.host,
+                self.port,
+                ssl=self.tls,
+                server_hostname=self.host if self.tls is not None else None,
+            )
+        except (OSError, ssl.SSLError) as error:
             raise RequestFailed(f"connect: {error}") from error
         self.opened += 1
         return conn
@@ -461,8 +474,10 @@ class RawClient:
 class AiohttpClient:
     """The same interface over aiohttp, for comparison (`"client": "aiohttp"` in the job)."""
 
-    def __init__(self, limit: int) -> None:
-        connector = aiohttp.TCPConnector(limit=limit, limit_per_host=0, keepalive_timeout=60)
+    def __init__(self, limit: int, tls: ssl.SSLContext | None = None) -> None:
+        connector = aiohttp.TCPConnector(
+            limit=limit, limit_per_host=0, keepalive_timeout=60, ssl=tls if tls else True
+        )
         # skip_auto_headers: no User-Agent / Accept-Encoding to build and parse per request.
         self.session = aiohttp.ClientSession(
             connector=connector,
@@ -486,17 +501,31 @@ class AiohttpClient:
         await self.session.close()
 
 
-def new_client(kind: str, base_url: str, limit: int) -> Client:
-    if kind == "aiohttp":
-        return AiohttpClient(limit)
+def tls_context(tls: dict[str, str]) -> ssl.SSLContext:
+    """A client context from the job's `tls`: `ca_file` (the platform's trust bundle) to
+    verify the server, and for mutual TLS `cert_file` and `key_file`, presented to it."""
+    context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=tls["ca_file"])
+    if tls.get("cert_file"):
+        context.load_cert_chain(tls["cert_file"], tls["key_file"])
+    return context
+
+
+def new_client(kind: str, base_url: str, limit: int, tls: dict[str, str] | None = None) -> Client:
     parts = urlsplit(base_url)
+    context = None
+    if parts.scheme == "https":
+        if tls is None:
+            raise ValueError(f"{base_url} is https but the job has no `tls`")
+        context = tls_context(tls)
+    if kind == "aiohttp":
+        return AiohttpClient(limit, context)
     assert parts.hostname is not None and parts.port is not None
-    return RawClient(parts.hostname, parts.port, limit)
+    return RawClient(parts.hostname, parts.port, limit, context)
 
 
 @contextlib.asynccontextmanager
 async def client_for(job: dict[str, Any], base_url: str, limit: int) -> AsyncIterator[Client]:
-    client = new_client(job.get("client", "raw"), base_url, limit)
+    client = new_client(job.get("client", "raw"), base_url, limit, job.get("tls"))
     try:
         yield client
     finally:
@@ -1157,7 +1186,9 @@ class B2cRun:
             f"{job['base_url']}/mpesa/b2c/v3/paymentrequest",
             {"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
         )
-        base = f"{job['receiver_url']}/b2c/{job['bucket']}"
+        # Production's callback URLs must be https: its receiver has an https listener too.
+        results_to = job.get("callback_base_url", job["receiver_url"])
+        base = f"{results_to}/b2c/{job['bucket']}"
         id_marker, msisdn_marker = "@@OCID@@", "@@MSISDN@@"
         doc = {
             "OriginatorConversationID": id_marker,
@@ -1166,7 +1197,7 @@ class B2cRun:
             "SecurityCredential": job["security_credential"],
             "CommandID": "BusinessPayment",
             "Amount": 10,
-            "PartyA": B2C_SHORTCODE,
+            "PartyA": job.get("shortcode", B2C_SHORTCODE),
             "PartyB": msisdn_marker,
             "Remarks": "bench payout",
             "QueueTimeOutURL": f"{base}/timeout",

@@ -22,7 +22,9 @@ And the business paying out by B2C, whose Results are counted by OriginatorConve
   (a payout that waited too long in the queue: in a benchmark, a failure).
 
 Run it as its own process (`python -m bench.receiver --port 0`): it prints `READY <port>` on
-stdout once it listens. The load generator reads what arrived from
+stdout once it listens. With `--tls-cert` and `--tls-key` it also listens for https on a
+free port (`READY <port> <https port>`), for production, whose callback URLs must be https;
+both listeners count into the same buckets. The load generator reads what arrived from
 
 - `GET /stats/<bucket>`: totals (received, unique, duplicates, malformed, result codes);
 - `GET /events/<bucket>?after=N`: first-seen callbacks from position N on, as
@@ -36,6 +38,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import signal
+import ssl
 import sys
 import time
 from collections import Counter
@@ -247,18 +250,33 @@ async def _healthz(_request: web.Request) -> web.Response:
     return web.Response(body=b'{"status":"ok"}', content_type="application/json")
 
 
-async def serve(host: str, port: int) -> None:
+def tls_context(cert_file: str, key_file: str) -> ssl.SSLContext:
+    """The https listener's context: the business's certificate, no client certificate
+    asked for (pesabox's callbacks would present their broker's; nothing here checks it)."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(cert_file, key_file)
+    return context
+
+
+async def serve(host: str, port: int, tls: ssl.SSLContext | None = None) -> None:
+    """Listen on `port`, and with `tls` also on a free https port sharing the same counts;
+    prints `READY <port>` or `READY <port> <https port>`."""
     runner = web.AppRunner(make_app(), access_log=None, handle_signals=False)
     await runner.setup()
     site = web.TCPSite(runner, host, port, backlog=4096)
     await site.start()
+    bound = [runner.addresses[0][1]]
+    if tls is not None:
+        secure = web.TCPSite(runner, host, 0, backlog=4096, ssl_context=tls)
+        await secure.start()
+        bound.append(runner.addresses[1][1])
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     # Handlers go in before READY: whoever waits for READY may send SIGTERM right after it.
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    bound = runner.addresses[0][1]
-    print(f"READY {bound}", flush=True)
+    print("READY " + " ".join(str(port) for port in bound), flush=True)
     try:
         await stop.wait()
     finally:
@@ -278,8 +296,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Callback receiver for the pesabox benchmark")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    parser.add_argument("--tls-cert", help="also serve https (on a free port) with this PEM")
+    parser.add_argument("--tls-key", help="the --tls-cert's private key (PEM)")
     args = parser.parse_args(argv)
-    run_fast(serve(args.host, args.port))
+    if (args.tls_cert is None) != (args.tls_key is None):
+        parser.error("give --tls-cert and --tls-key together")
+    tls = tls_context(args.tls_cert, args.tls_key) if args.tls_cert else None
+    run_fast(serve(args.host, args.port, tls))
     return 0
 
 

@@ -12,6 +12,9 @@ D. C2B with validation on: customer payments whose validation request the receiv
    and whose confirmation it receives, per second, with lost and duplicated ones counted;
 E. B2C: payouts from the B2C shortcode to customers, per second from request to Result
    received, with lost and duplicated Results counted.
+F. the inspector's recording: phase B's closed loop with recording off and on.
+G. over TLS: C's STK load on the sandbox's https listener, and E's payouts from a production
+   business over mutual TLS; each as a ratio to C and E (`--tls-only`: C, E and G alone).
 
 Every child process runs in its own session and is killed on exit, error or Ctrl-C; every wait
 is bounded. The result goes to bench/results/latest.json.
@@ -28,6 +31,7 @@ import select
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -40,6 +44,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
+from bench import tls_phase
 from bench.loadgen import machine_busy_s, tree_cpu_s
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,6 +62,7 @@ TARGETS = {
     "c2b_per_e2e": 0.5,
     "b2c_payouts_per_s": 800.0,
     "b2c_per_e2e": 0.6,
+    **tls_phase.HTTPS_TARGETS,
 }
 C2B_SHORTCODE = "600000"
 # The sandbox's seeded initiator and its published password (README): phase E encrypts it
@@ -246,9 +252,11 @@ def run_cli(cli: str, args: list[str], env: dict[str, str], timeout_s: float) ->
     return done.stdout.decode()
 
 
-def http_get(url: str, timeout_s: float = 2.0) -> tuple[int, bytes]:
+def http_get(
+    url: str, timeout_s: float = 2.0, context: ssl.SSLContext | None = None
+) -> tuple[int, bytes]:
     try:
-        with urllib.request.urlopen(url, timeout=timeout_s) as response:
+        with urllib.request.urlopen(url, timeout=timeout_s, context=context) as response:
             return response.status, response.read()
     except urllib.error.HTTPError as error:
         return error.code, error.read()
@@ -374,10 +382,55 @@ def prepare_database(
     }
 
 
-def start_receiver(children: Children, env: dict[str, str], log: IO[bytes]) -> tuple[int, str]:
+def prepare_tls_databases(
+    env: dict[str, str], workdir: Path, accept_db: Path, payees: int
+) -> dict[str, Any]:
+    """Phase G's databases: for B2C a platform database (a copy of the clean one) with the
+    CA and the business's client certificate, and production's beside it with the business
+    (bench/production_fixture.py); for STK a copy of that platform database, so both
+    listeners present certificates of the one CA in the trust bundle."""
+    platform_db = workdir / "tls-platform.db"
+    copy_sqlite(accept_db, platform_db)
+    production_db = workdir / "tls-production.db"
+    argv = [
+        sys.executable, "-m", "bench.production_fixture",
+        "--platform-db", sqlite_url(platform_db),
+        "--production-db", sqlite_url(production_db),
+        "--customers", str(payees),
+        "--out-dir", str(workdir / "tls"),
+    ]  # fmt: skip
+    try:
+        done = subprocess.run(argv, env=env, cwd=ROOT, capture_output=True, timeout=300)
+    except subprocess.TimeoutExpired as error:
+        raise BenchError("bench.production_fixture took over 300s") from error
+    if done.returncode != 0:
+        tail = done.stderr.decode(errors="replace")[-2000:]
+        raise BenchError(f"bench.production_fixture exited {done.returncode}:\n{tail}")
+    stk_db = workdir / "tls-stk.db"
+    copy_sqlite(platform_db, stk_db)
+    return {
+        "platform_db": platform_db,
+        "production_db": production_db,
+        "stk_db": stk_db,
+        "payees": payees,
+        "business": last_json_object(done.stdout.decode()),
+    }
+
+
+def start_receiver(
+    children: Children, env: dict[str, str], log: IO[bytes], extra_args: tuple[str, ...] = ()
+) -> tuple[int, str]:
     """Start bench.receiver; returns (pid, base URL) once it listens."""
+    pid, ports = start_receiver_ports(children, env, log, extra_args)
+    return pid, f"http://{HOST}:{ports[0]}"
+
+
+def start_receiver_ports(
+    children: Children, env: dict[str, str], log: IO[bytes], extra_args: tuple[str, ...] = ()
+) -> tuple[int, list[int]]:
+    """Start bench.receiver; returns (pid, its ports: http, then https if asked for)."""
     proc = children.start(
-        [sys.executable, "-m", "bench.receiver", "--host", HOST, "--port", "0"],
+        [sys.executable, "-m", "bench.receiver", "--host", HOST, "--port", "0", *extra_args],
         env,
         cwd=ROOT,
         stdout=subprocess.PIPE,
@@ -394,8 +447,7 @@ def start_receiver(children: Children, env: dict[str, str], log: IO[bytes]) -> t
             break
     if not line.startswith(b"READY "):
         raise BenchError(f"callback receiver did not start (got {line!r})")
-    port = int(line.split()[1])
-    return proc.pid, f"http://{HOST}:{port}"
+    return proc.pid, [int(port) for port in line.split()[1:]]
 
 
 @dataclass
@@ -430,7 +482,11 @@ def start_server(
     workers: int,
     log_path: Path,
     timeout_s: float = 60.0,
+    health_url: str | None = None,
+    health_tls: ssl.SSLContext | None = None,
 ) -> Server:
+    """Start `pesabox serve` and wait until /healthz answers: on the sandbox's plain http
+    port, or at `health_url` (production has no plain listener), verified with `health_tls`."""
     port = free_port()
     started = time.monotonic()
     with open(log_path, "wb") as log:
@@ -441,12 +497,13 @@ def start_server(
             stderr=subprocess.STDOUT,
         )
     base = f"http://{HOST}:{port}"
+    health = health_url or f"{base}/healthz"
     deadline = started + timeout_s
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise BenchError(f"server exited with {proc.returncode}:\n{log_tail(log_path)}")
         with contextlib.suppress(OSError):
-            status, _ = http_get(f"{base}/healthz", timeout_s=1.0)
+            status, _ = http_get(health, timeout_s=1.0, context=health_tls)
             if status == 200:
                 return Server(proc, base, log_path, round(time.monotonic() - started, 3))
         time.sleep(0.1)
@@ -546,6 +603,7 @@ def server_for(
     db_path: Path,
     delay_s: float,
     extra_env: dict[str, str] | None = None,
+    **start: Any,
 ) -> Iterator[Server]:
     ctx.quiet[phase] = wait_for_quiet(ctx.wait_idle_s)
     env = {
@@ -554,7 +612,9 @@ def server_for(
         "PESABOX_CUSTOMER_DELAY_S": str(delay_s),
         **(extra_env or {}),
     }
-    server = start_server(ctx.children, ctx.cli, env, ctx.workers, ctx.workdir / f"{phase}.log")
+    server = start_server(
+        ctx.children, ctx.cli, env, ctx.workers, ctx.workdir / f"{phase}.log", **start
+    )
     server.idle_cpu_share = idle_cpu_share(server.proc.pid)
     try:
         yield server
@@ -618,29 +678,35 @@ def phase_accept(ctx: Context) -> dict[str, Any]:
     return result
 
 
+def e2e_job(ctx: Context, server: Server) -> dict[str, Any]:
+    """Phase C's load generator job (phase G sends the same over https)."""
+    p = ctx.profile
+    return {
+        "mode": "e2e",
+        "client": ctx.client,
+        "base_url": server.base_url,
+        "server_pid": server.proc.pid,
+        "receiver_pid": ctx.receiver_pid,
+        "receiver_url": ctx.receiver_url,
+        "bucket": "e2e",
+        "callback_url": f"{ctx.receiver_url}/cb/e2e",
+        "consumer_key": ctx.db["consumer_key"],
+        "consumer_secret": ctx.db["consumer_secret"],
+        "concurrency": p.e2e_concurrency,
+        "warmup_s": p.e2e_warmup_s,
+        "duration_s": p.e2e_duration_s,
+        "drain_s": p.e2e_drain_s,
+        "settle_s": p.e2e_settle_s,
+        "poll_interval_s": p.e2e_poll_interval_s,
+        "msisdn_first": ctx.db["customers"] - p.e2e_pool,
+        "msisdn_stop": ctx.db["customers"],
+    }
+
+
 def phase_e2e(ctx: Context) -> dict[str, Any]:
     p = ctx.profile
     with server_for(ctx, "phase-c", ctx.db["e2e_db"], delay_s=0) as server:
-        job = {
-            "mode": "e2e",
-            "client": ctx.client,
-            "base_url": server.base_url,
-            "server_pid": server.proc.pid,
-            "receiver_pid": ctx.receiver_pid,
-            "receiver_url": ctx.receiver_url,
-            "bucket": "e2e",
-            "callback_url": f"{ctx.receiver_url}/cb/e2e",
-            "consumer_key": ctx.db["consumer_key"],
-            "consumer_secret": ctx.db["consumer_secret"],
-            "concurrency": p.e2e_concurrency,
-            "warmup_s": p.e2e_warmup_s,
-            "duration_s": p.e2e_duration_s,
-            "drain_s": p.e2e_drain_s,
-            "settle_s": p.e2e_settle_s,
-            "poll_interval_s": p.e2e_poll_interval_s,
-            "msisdn_first": ctx.db["customers"] - p.e2e_pool,
-            "msisdn_stop": ctx.db["customers"],
-        }
+        job = e2e_job(ctx, server)
         timeout = p.e2e_warmup_s + p.e2e_duration_s + p.e2e_drain_s + p.e2e_settle_s + 120
         result = run_loadgen(ctx.children, ctx.env, job, timeout, ctx.log)
         result["server_start_s"] = server.started_s
@@ -681,38 +747,104 @@ def phase_c2b(ctx: Context) -> dict[str, Any]:
     return result
 
 
+def b2c_job(ctx: Context, server: Server) -> dict[str, Any]:
+    """Phase E's load generator job (phase G sends the same over mutual TLS)."""
+    p = ctx.profile
+    return {
+        "mode": "b2c",
+        "client": ctx.client,
+        "base_url": server.base_url,
+        "server_pid": server.proc.pid,
+        "receiver_pid": ctx.receiver_pid,
+        "receiver_url": ctx.receiver_url,
+        "bucket": "payout",
+        "consumer_key": ctx.db["consumer_key"],
+        "consumer_secret": ctx.db["consumer_secret"],
+        "initiator": B2C_INITIATOR,
+        "security_credential": ctx.db["security_credential"],
+        "concurrency": p.b2c_concurrency,
+        "max_in_flight": p.b2c_max_in_flight,
+        "warmup_s": p.b2c_warmup_s,
+        "duration_s": p.b2c_duration_s,
+        "drain_s": p.e2e_drain_s,
+        "settle_s": p.e2e_settle_s,
+        "poll_interval_s": p.e2e_poll_interval_s,
+        # Its own database copy: the same customers as C and D, paid from 600996.
+        "msisdn_first": ctx.db["customers"] - p.e2e_pool,
+        "msisdn_stop": ctx.db["customers"],
+    }
+
+
 def phase_b2c(ctx: Context) -> dict[str, Any]:
     p = ctx.profile
     with server_for(ctx, "phase-e", ctx.db["b2c_db"], delay_s=0) as server:
-        job = {
-            "mode": "b2c",
-            "client": ctx.client,
-            "base_url": server.base_url,
-            "server_pid": server.proc.pid,
-            "receiver_pid": ctx.receiver_pid,
-            "receiver_url": ctx.receiver_url,
-            "bucket": "payout",
-            "consumer_key": ctx.db["consumer_key"],
-            "consumer_secret": ctx.db["consumer_secret"],
-            "initiator": B2C_INITIATOR,
-            "security_credential": ctx.db["security_credential"],
-            "concurrency": p.b2c_concurrency,
-            "max_in_flight": p.b2c_max_in_flight,
-            "warmup_s": p.b2c_warmup_s,
-            "duration_s": p.b2c_duration_s,
-            "drain_s": p.e2e_drain_s,
-            "settle_s": p.e2e_settle_s,
-            "poll_interval_s": p.e2e_poll_interval_s,
-            # Its own database copy: the same customers as C and D, paid from 600996.
-            "msisdn_first": ctx.db["customers"] - p.e2e_pool,
-            "msisdn_stop": ctx.db["customers"],
-        }
+        job = b2c_job(ctx, server)
         timeout = p.b2c_warmup_s + p.b2c_duration_s + p.e2e_drain_s + p.e2e_settle_s + 120
         result = run_loadgen(ctx.children, ctx.env, job, timeout, ctx.log)
         result["server_start_s"] = server.started_s
         result["server_idle_cpu_share"] = server.idle_cpu_share
     result["server_log"] = log_problems(server.log_path)
     return result
+
+
+def phase_tls(ctx: Context) -> dict[str, Any]:
+    """Phase G: C over the sandbox's https listener, E over production's mutual TLS."""
+    p = ctx.profile
+    tls = ctx.db["tls"]
+    business = tls["business"]
+    results: dict[str, Any] = {}
+
+    https_port = free_port()
+    with server_for(
+        ctx, "phase-g-stk", tls["stk_db"], delay_s=0,
+        extra_env=tls_phase.stk_server_env(https_port),
+    ) as server:  # fmt: skip
+        job = tls_phase.stk_job(
+            e2e_job(ctx, server), f"https://{HOST}:{https_port}", business["trust_bundle_file"]
+        )
+        timeout = p.e2e_warmup_s + p.e2e_duration_s + p.e2e_drain_s + p.e2e_settle_s + 120
+        stk = run_loadgen(ctx.children, ctx.env, job, timeout, ctx.log)
+        stk["server_start_s"] = server.started_s
+        stk["server_idle_cpu_share"] = server.idle_cpu_share
+    stk["server_log"] = log_problems(server.log_path)
+    results["stk_https"] = stk
+
+    # Production's Results go to an https receiver serving the organisation's certificate.
+    receiver_pid, ports = start_receiver_ports(
+        ctx.children, ctx.env, ctx.log,
+        ("--tls-cert", business["cert_file"], "--tls-key", business["key_file"]),
+    )  # fmt: skip
+    tls_port, mtls_port = free_port(), free_port()
+    trust = ssl.create_default_context(cafile=business["trust_bundle_file"])
+    try:
+        with server_for(
+            ctx, "phase-g-b2c", tls["platform_db"], delay_s=0,
+            extra_env=tls_phase.b2c_server_env(
+                sqlite_url(tls["production_db"]), tls_port, mtls_port
+            ),
+            health_url=f"https://{HOST}:{tls_port}/healthz",
+            health_tls=trust,
+        ) as server:  # fmt: skip
+            job = tls_phase.b2c_job(
+                b2c_job(ctx, server),
+                base_url=f"https://{HOST}:{mtls_port}",
+                business=business,
+                receiver_pid=receiver_pid,
+                receiver_url=f"http://{HOST}:{ports[0]}",
+                receiver_https_url=f"https://{HOST}:{ports[1]}",
+                payees=tls["payees"],
+            )
+            timeout = p.b2c_warmup_s + p.b2c_duration_s + p.e2e_drain_s + p.e2e_settle_s + 120
+            mtls = run_loadgen(ctx.children, ctx.env, job, timeout, ctx.log)
+            mtls["server_start_s"] = server.started_s
+            mtls["server_idle_cpu_share"] = server.idle_cpu_share
+        mtls["server_log"] = log_problems(server.log_path)
+    finally:
+        receiver = next((proc for proc in ctx.children.procs if proc.pid == receiver_pid), None)
+        if receiver is not None:
+            ctx.children.stop(receiver)
+    results["b2c_mtls"] = mtls
+    return results
 
 
 # ---------------------------------------------------------------------------------------------
@@ -808,15 +940,7 @@ def summarise(results: dict[str, Any]) -> dict[str, Any]:
         and d["validations_unique"] == d["confirmations_unique"] == d["accepted"]
     )
     b2c = e["completed_per_s"]
-    b2c_clean = (
-        e["lost"] == 0
-        and e["duplicates"] == 0
-        and e["unknown_results"] == 0
-        and e["queue_timeouts"] == 0
-        # Every accepted payout got exactly one Result, and a successful one.
-        and e["results_unique"] == e["matched"] == e["accepted"]
-        and e["result_codes"] == {"0": e["accepted"]}
-    )
+    b2c_clean = tls_phase.b2c_clean(e)
     figures = {
         "healthz_per_s": healthz,
         "accepted_pushes_per_s": pushes,
@@ -861,6 +985,7 @@ def summarise(results: dict[str, Any]) -> dict[str, Any]:
             e["cpu_s"].get("server"), e["completed_in_window"]
         ),
         **recording_figures(results["recording"], healthz),
+        **tls_phase.tls_figures(c, e, results["tls"]),
     }
     verdicts = {
         "accepted_pushes_per_s": pushes >= TARGETS["accepted_pushes_per_s"],
@@ -877,6 +1002,7 @@ def summarise(results: dict[str, Any]) -> dict[str, Any]:
         "b2c_payouts_per_s": b2c >= TARGETS["b2c_payouts_per_s"] and b2c_clean,
         "b2c_per_e2e": figures["b2c_per_e2e"] is not None
         and figures["b2c_per_e2e"] >= TARGETS["b2c_per_e2e"],
+        **tls_phase.tls_verdicts(figures, results["tls"]),
     }
     return {"figures": figures, "targets": TARGETS, "pass": verdicts}
 
@@ -920,6 +1046,116 @@ def _open_label(report: dict[str, Any]) -> str:
     return f"{report['profile']['open_fraction']:.0%}"
 
 
+def _e2e_row(c: dict[str, Any], label: str = "C end-to-end") -> tuple[str, ...]:
+    return _row(
+        f"{label} c={c['concurrency']} pool={c['pool']}",
+        f"{_fmt(c['completed_per_s'])} paid/s",
+        c["e2e_latency"],
+        c["cpu_s"],
+        c["completed_in_window"],
+    )
+
+
+def _b2c_row(e: dict[str, Any], label: str = "E B2C payouts") -> tuple[str, ...]:
+    return _row(
+        f"{label} c={e['concurrency']} in-flight<={e['max_in_flight']}",
+        f"{_fmt(e['completed_per_s'])} paid/s",
+        e["e2e_latency"],
+        e["cpu_s"],
+        e["completed_in_window"],
+    )
+
+
+def _tls_rows(tls: dict[str, Any]) -> list[tuple[str, ...]]:
+    return [
+        _e2e_row(tls["stk_https"], "G STK https"),
+        _b2c_row(tls["b2c_mtls"], "G B2C mTLS"),
+    ]
+
+
+def _print_table(report: dict[str, Any], rows: list[tuple[str, ...]]) -> None:
+    header = ("phase", "throughput", "p50 ms", "p99 ms", "srv µs/op", "gen µs/op", "other")
+    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
+
+    def line(cells: tuple[str, ...]) -> str:
+        first = cells[0].ljust(widths[0])
+        rest = [cell.rjust(width) for cell, width in zip(cells[1:], widths[1:], strict=True)]
+        return "  ".join([first, *rest])
+
+    print()
+    print(
+        f"pesabox benchmark ({report['mode']}, workers={report['workers']}, "
+        f"{report['environment']['cpus']} CPUs, SQLite)"
+    )
+    print(line(header))
+    print(line(tuple("-" * w for w in widths)))
+    for row in rows:
+        print(line(row))
+    print(
+        "  srv/gen µs/op: CPU of the server tree / load generator per request (C, D, E, G: per "
+        "payment);"
+        "\n  other: share of the machine used by unrelated processes during the window."
+    )
+    noisy = [row[0] for row in rows if row[-1].endswith("%") and float(row[-1][:-1]) > 10]
+    if noisy:
+        print(f"  WARNING: other processes were busy during {', '.join(noisy)}; rerun when idle.")
+    print()
+
+
+def _tls_checks(f: dict[str, Any], verdict: dict[str, bool]) -> list[tuple[str, str, str, bool]]:
+    return [
+        (
+            "STK https / plain (G / C)",
+            f"{_fmt(f['stk_https_per_plain'], 3)} ({f['stk_https_lost']} lost, "
+            f"{f['stk_https_duplicates']} dup)",
+            ">= 0.7",
+            verdict["stk_https_per_plain"],
+        ),
+        (
+            "B2C mTLS / plain (G / E)",
+            f"{_fmt(f['b2c_mtls_per_plain'], 3)} ({f['b2c_mtls_lost']} lost, "
+            f"{f['b2c_mtls_duplicates']} dup)",
+            ">= 0.7",
+            verdict["b2c_mtls_per_plain"],
+        ),
+    ]
+
+
+def _print_checks(checks: list[tuple[str, str, str, bool]]) -> None:
+    name_w = max(len(c[0]) for c in checks)
+    value_w = max(len(c[1]) for c in checks)
+    for name, value, target, ok in checks:
+        print(
+            f"target  {name.ljust(name_w)}  {value.rjust(value_w)}  {target:>9}  "
+            f"{'PASS' if ok else 'MISS'}"
+        )
+
+
+def _tls_ratio_line(f: dict[str, Any]) -> str:
+    return (
+        f"G over TLS: STK https {_fmt(f['stk_https_payments_per_s'])} paid/s, "
+        f"https/plain = {_fmt(f['stk_https_per_plain'], 3)}; B2C mTLS "
+        f"{_fmt(f['b2c_mtls_payouts_per_s'])} paid/s, mTLS/plain = "
+        f"{_fmt(f['b2c_mtls_per_plain'], 3)}; server µs/payment https "
+        f"{_fmt(f['server_cpu_us_per_https_payment'])}, µs/payout mTLS "
+        f"{_fmt(f['server_cpu_us_per_mtls_payout'])}"
+    )
+
+
+def print_tls_report(report: dict[str, Any]) -> None:
+    """`--tls-only`: C, E and G, and G's two ratios."""
+    r = report["results"]
+    rows = [_e2e_row(r["e2e"]), _b2c_row(r["b2c"]), *_tls_rows(r["tls"])]
+    _print_table(report, rows)
+    for detail in tls_phase.detail_lines(r["tls"]):
+        print(detail)
+    f = report["summary"]["figures"]
+    print()
+    print(_tls_ratio_line(f))
+    print()
+    _print_checks(_tls_checks(f, report["summary"]["pass"]))
+
+
 def print_report(report: dict[str, Any]) -> None:
     r = report["results"]
     a, b, c, d, e = r["healthz"], r["accept"], r["e2e"], r["c2b"], r["b2c"]
@@ -949,13 +1185,7 @@ def print_report(report: dict[str, Any]) -> None:
             opened.get("cpu_s") or {},
             opened.get("ok", 0),
         ),
-        _row(
-            f"C end-to-end c={c['concurrency']} pool={c['pool']}",
-            f"{_fmt(c['completed_per_s'])} paid/s",
-            c["e2e_latency"],
-            c["cpu_s"],
-            c["completed_in_window"],
-        ),
+        _e2e_row(c),
         _row(
             f"D C2B validated c={d['concurrency']} in-flight<={d['max_in_flight']}",
             f"{_fmt(d['completed_per_s'])} paid/s",
@@ -963,40 +1193,12 @@ def print_report(report: dict[str, Any]) -> None:
             d["cpu_s"],
             d["completed_in_window"],
         ),
-        _row(
-            f"E B2C payouts c={e['concurrency']} in-flight<={e['max_in_flight']}",
-            f"{_fmt(e['completed_per_s'])} paid/s",
-            e["e2e_latency"],
-            e["cpu_s"],
-            e["completed_in_window"],
-        ),
+        _b2c_row(e),
+        *_tls_rows(r["tls"]),
     ]
-    header = ("phase", "throughput", "p50 ms", "p99 ms", "srv µs/op", "gen µs/op", "other")
-    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
-
-    def line(cells: tuple[str, ...]) -> str:
-        first = cells[0].ljust(widths[0])
-        rest = [cell.rjust(width) for cell, width in zip(cells[1:], widths[1:], strict=True)]
-        return "  ".join([first, *rest])
-
-    print()
-    print(
-        f"pesabox benchmark ({report['mode']}, workers={report['workers']}, "
-        f"{report['environment']['cpus']} CPUs, SQLite)"
-    )
-    print(line(header))
-    print(line(tuple("-" * w for w in widths)))
-    for row in rows:
-        print(line(row))
-    print(
-        "  srv/gen µs/op: CPU of the server tree / load generator per request (C, D, E: per "
-        "payment);"
-        "\n  other: share of the machine used by unrelated processes during the window."
-    )
-    noisy = [row[0] for row in rows if row[-1].endswith("%") and float(row[-1][:-1]) > 10]
-    if noisy:
-        print(f"  WARNING: other processes were busy during {', '.join(noisy)}; rerun when idle.")
-    print()
+    _print_table(report, rows)
+    for detail in tls_phase.detail_lines(r["tls"]):
+        print(detail)
     print(
         f"C detail: accepted {c['accepted']:,}, callbacks {c['callbacks_unique']:,}, "
         f"lost {c['lost']:,}, duplicated {c['duplicates']:,}, unknown "
@@ -1055,6 +1257,7 @@ def print_report(report: dict[str, Any]) -> None:
         f"µs/push off {_fmt(f['server_cpu_us_per_push_recording_off'])}, on "
         f"{_fmt(f['server_cpu_us_per_push_recording_on'])}"
     )
+    print(_tls_ratio_line(f))
     print()
     verdict = s["pass"]
     checks = [
@@ -1107,15 +1310,13 @@ def print_report(report: dict[str, Any]) -> None:
             ">= 0.6",
             verdict["b2c_per_e2e"],
         ),
+        *_tls_checks(f, verdict),
     ]
-    name_w = max(len(c[0]) for c in checks)
-    value_w = max(len(c[1]) for c in checks)
-    for name, value, target, ok in checks:
-        print(
-            f"target  {name.ljust(name_w)}  {value.rjust(value_w)}  {target:>9}  "
-            f"{'PASS' if ok else 'MISS'}"
-        )
-    phases = (("A", a), ("B", b), ("C", c), ("D", d), ("E", e))
+    _print_checks(checks)
+    phases = (
+        ("A", a), ("B", b), ("C", c), ("D", d), ("E", e),
+        ("G-STK", r["tls"]["stk_https"]), ("G-B2C", r["tls"]["b2c_mtls"]),
+    )  # fmt: skip
     problems = {k: v["server_log"]["count"] for k, v in phases}
     if any(problems.values()):
         print(f"\nserver log lines that look like errors, per phase: {problems}")
@@ -1184,6 +1385,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, default=RESULTS_DIR / "latest.json")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (db, logs)")
     parser.add_argument(
+        "--tls-only",
+        action="store_true",
+        help="phases C, E and G only: STK over https and B2C over mutual TLS against plain",
+    )
+    parser.add_argument(
         "--recording-only",
         action="store_true",
         help="phases A and F only: what the inspector's recording costs (no targets checked)",
@@ -1233,6 +1439,12 @@ def benchmark(args: argparse.Namespace, children: Children, workdir: Path) -> di
         k: v for k, v in db.items() if k not in ("consumer_secret", "security_credential")
     }
     print(f"setup: seeded in {db['timings']['seed_s']:.1f}s", flush=True)
+    if not args.recording_only:
+        print("setup: phase G's production business and certificates ...", flush=True)
+        db["tls"] = prepare_tls_databases(env, workdir, db["accept_db"], profile.e2e_pool)
+        report["setup"]["tls"] = {k: v for k, v in db["tls"].items() if k not in ("business",)} | {
+            "organisation_id": db["tls"]["business"]["organisation_id"]
+        }
 
     with open(workdir / "helpers.log", "wb") as log:
         receiver_pid, receiver_url = start_receiver(children, env, log)
@@ -1253,6 +1465,8 @@ def benchmark(args: argparse.Namespace, children: Children, workdir: Path) -> di
             {},
         )
         results: dict[str, Any] = {}
+        if args.tls_only:
+            return tls_only(ctx, results, report, started)
         print("phase A: healthz ...", flush=True)
         results["healthz"] = phase_healthz(ctx)
         print(f"phase A: {results['healthz']['rate_per_s']:,.0f} req/s", flush=True)
@@ -1274,9 +1488,48 @@ def benchmark(args: argparse.Namespace, children: Children, workdir: Path) -> di
         results["recording"] = phase_recording(ctx)
         rates = {k: round(v["rate_per_s"]) for k, v in results["recording"]["runs"].items()}
         print(f"phase F: push/s {rates}", flush=True)
+        run_phase_g(ctx, results)
     report["results"] = results
     report["machine_before_phases"] = ctx.quiet
     report["summary"] = summarise(results)
+    report["elapsed_s"] = round(time.monotonic() - started, 1)
+    return report
+
+
+def run_phase_g(ctx: Context, results: dict[str, Any]) -> None:
+    print("phase G: STK over https, B2C over mutual TLS ...", flush=True)
+    results["tls"] = phase_tls(ctx)
+    stk, mtls = results["tls"]["stk_https"], results["tls"]["b2c_mtls"]
+    print(
+        f"phase G: STK https {stk['completed_per_s']:,.0f} paid/s, "
+        f"B2C mTLS {mtls['completed_per_s']:,.0f} paid/s",
+        flush=True,
+    )
+
+
+def tls_only(
+    ctx: Context, results: dict[str, Any], report: dict[str, Any], started: float
+) -> dict[str, Any]:
+    """`--tls-only`: phases C and E (plain http), then G over TLS, and G's figures."""
+    print("phase C: end to end ...", flush=True)
+    results["e2e"] = phase_e2e(ctx)
+    print(f"phase C: {results['e2e']['completed_per_s']:,.0f} paid/s", flush=True)
+    print("phase E: B2C payouts ...", flush=True)
+    results["b2c"] = phase_b2c(ctx)
+    print(f"phase E: {results['b2c']['completed_per_s']:,.0f} paid/s", flush=True)
+    run_phase_g(ctx, results)
+    report["results"] = results
+    report["machine_before_phases"] = ctx.quiet
+    figures = {
+        "completed_payments_per_s": results["e2e"]["completed_per_s"],
+        "b2c_payouts_per_s": results["b2c"]["completed_per_s"],
+        **tls_phase.tls_figures(results["e2e"], results["b2c"], results["tls"]),
+    }
+    report["summary"] = {
+        "figures": figures,
+        "targets": tls_phase.HTTPS_TARGETS,
+        "pass": tls_phase.tls_verdicts(figures, results["tls"]),
+    }
     report["elapsed_s"] = round(time.monotonic() - started, 1)
     return report
 
@@ -1326,6 +1579,8 @@ def main(argv: list[str] | None = None) -> int:
         write_results(report, args.out)
         if args.recording_only:
             print_recording_report(report)
+        elif args.tls_only:
+            print_tls_report(report)
         else:
             print_report(report)
         print(f"\nresult written to {args.out} ({report['elapsed_s']}s)")
