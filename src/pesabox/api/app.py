@@ -28,6 +28,7 @@ from pesabox.api.routes.pull import pull_query, pull_register
 from pesabox.api.routes.qrcode import generate_qr_code
 from pesabox.api.routes.sandbox import sandbox_router
 from pesabox.api.routes.shortcodes import shortcodes_router
+from pesabox.core.onboarding_services import ONBOARDING_STATE, OnboardingServices
 from pesabox.core.platform import Platform
 from pesabox.errors import PesaError
 from pesabox.security.web_secret import web_secret
@@ -47,16 +48,20 @@ def create_app(
     *,
     platform: Platform | None = None,
     production_certificate: CertificateSource | None = None,
+    onboarding: OnboardingServices | None = None,
 ) -> FastPaths:
     """The ASGI app: the payment routes on the fast path, the rest on Litestar.
 
     `production_certificate`: when production runs beside this sandbox app, the production
     Platform's initiator-encryption certificate (`stored_certificate(production, "production")`),
     served as /sandbox/v1/certificates/production.cer.
+    `onboarding`: when both environments are served, the one onboarding and change-request
+    service of the process, which the /ui/dev, /ui/admin and portal pages call.
     """
     own_platform = platform or Platform(settings)
     litestar = create_litestar(settings, own_platform)
     litestar.state[PRODUCTION_CERTIFICATE_STATE] = production_certificate
+    litestar.state[ONBOARDING_STATE] = onboarding
     return FastPaths(
         litestar,  # type: ignore[arg-type]
         platform=own_platform,

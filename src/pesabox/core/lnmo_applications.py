@@ -62,6 +62,11 @@ class LnmoApplications:
         """When (platform clock) an operator may first decide the application."""
         return decidable_at(record.submitted_at, review_days=self.review_days)
 
+    def is_decidable(self, record: LnmoRecord) -> bool:
+        """Whether the review window is over on the platform clock (the console offers the
+        decision only then)."""
+        return self._clock.now() >= self.decidable_at(record)
+
     async def apply(self, developer: DeveloperRecord, application_id: int) -> LnmoRecord:
         """Ask for LNMO on one of the developer's approved businesses."""
         now = self._clock.now()

@@ -15,6 +15,7 @@ from pesabox.api.app import create_app
 from pesabox.api.fastpath import FastPaths
 from pesabox.api.routes.certificates import stored_certificate
 from pesabox.callbacks.tls import load_callback_tls
+from pesabox.core.onboarding_services import onboarding_services
 from pesabox.core.platform import Platform
 from pesabox.settings import Settings
 from pesabox.storage.db import make_engine
@@ -73,14 +74,27 @@ def build_environments(settings: Settings) -> dict[Environment, ServedEnvironmen
     finally:
         platform_engine.dispose()
     served: dict[Environment, ServedEnvironment] = {}
+    production = platforms.get("production")
+    sandbox = platforms.get("sandbox")
+    # Onboarding needs both: developers and CRQs in the platform database, businesses set up
+    # in production's. Both apps share the one service (the org portal's CRQs are on either).
+    onboarding = (
+        onboarding_services(sandbox, production)
+        if sandbox is not None and production is not None
+        else None
+    )
     for name, platform in platforms.items():
-        production = platforms.get("production")
         # Beside production, the sandbox's production.cer is production's own certificate.
         certificate = (
             stored_certificate(production, "production")
             if name == "sandbox" and production is not None
             else None
         )
-        app = create_app(platform.settings, platform=platform, production_certificate=certificate)
+        app = create_app(
+            platform.settings,
+            platform=platform,
+            production_certificate=certificate,
+            onboarding=onboarding,
+        )
         served[name] = ServedEnvironment(name, platform, app)
     return served

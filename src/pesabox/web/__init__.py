@@ -7,7 +7,9 @@ from litestar import Router
 from litestar.static_files import create_static_files_router
 
 from pesabox.settings import Settings
+from pesabox.web.admin import admin_router
 from pesabox.web.clock import clock_router
+from pesabox.web.dev import dev_router
 from pesabox.web.home import home
 from pesabox.web.inspector import inspector_router
 from pesabox.web.phone import phone_router
@@ -18,7 +20,9 @@ from pesabox.web.templating import STATIC
 def web_routers(settings: Settings) -> list[Router]:
     """Every /ui route this environment serves. Sandbox-only areas (the phones, the inspector,
     the clock) are simply absent in production."""
-    handlers: list[object] = [home, portal_router]
+    # The developer portal and the operators' console are on both environments' listeners;
+    # they work where the process serves both (they answer so where it does not).
+    handlers: list[object] = [home, portal_router, dev_router, admin_router]
     if settings.environment == "sandbox":
         handlers.append(clock_router)
         handlers.append(phone_router)

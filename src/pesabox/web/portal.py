@@ -32,9 +32,11 @@ from pesabox.domain.services.org_funds import MoveOutcome
 from pesabox.domain.statement_filter import StatementFilter
 from pesabox.security.web_sessions import PortalSession
 from pesabox.web import portal_views
+from pesabox.web.dev_common import support_context
 from pesabox.web.live import watch
 from pesabox.web.pages import AnyRequest, Notice, fragment, page, platform_of, redirect
 from pesabox.web.portal_admin import ADMIN_HANDLERS
+from pesabox.web.portal_crqs import change_requests
 from pesabox.web.portal_session import (
     FORM,
     SignInNeeded,
@@ -90,6 +92,7 @@ async def overview(request: AnyRequest, shortcode: FromPath[str]) -> Template:
         chart=portal_views.balance_chart(lines, label="Utility account balance"),
         move_key=new_form_key(),
         withdraw_key=new_form_key(),
+        **support_context(request),
         **signed_in_context(session, shortcode, "overview"),
     )
 
@@ -339,6 +342,7 @@ portal_router = Router(
         settlements,
         statement_page,
         statement_csv,
+        change_requests,
         *ADMIN_HANDLERS,
     ],
     exception_handlers={
