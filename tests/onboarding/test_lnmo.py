@@ -31,9 +31,11 @@ async def test_lnmo_is_decided_after_the_review_days_and_gives_a_passkey(world: 
     assert lnmo.decidable_at(record) == record.submitted_at + WEEK_S
     await lnmo.start_review(reviewer, record.id)
     world.clock.advance(WEEK_S - 60)
+    assert not lnmo.is_decidable(record)
     with pytest.raises(OnboardingError, match="no earlier than 7 days"):
         await lnmo.approve(reviewer, record.id)
     world.clock.advance(60)
+    assert lnmo.is_decidable(record)
     decided = await lnmo.approve(reviewer, record.id)
     assert decided.state is LnmoState.APPROVED
     assert decided.passkey is not None and re.fullmatch(r"[0-9a-f]{64}", decided.passkey)
