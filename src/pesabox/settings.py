@@ -19,7 +19,7 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 1
-    # The one environment of a single-environment process: `create_app`, `worker`, the CLI.
+    # The one environment of a single-environment process: `create_app` and the CLI.
     environment: Literal["sandbox", "production"] = "sandbox"
 
     # What `pesabox serve` hosts: "sandbox", "production" or "sandbox,production". Each

@@ -230,21 +230,44 @@ def serve(
 
 @app.command()
 def worker(database_url: DatabaseOption = None) -> None:
-    """Run callback delivery and prompt timers without serving HTTP."""
+    """Run the callback delivery and timers of PESABOX_ENVIRONMENTS without serving HTTP
+    (beside a `serve` run with PESABOX_RUN_BACKGROUND=false)."""
+    from pesabox.callbacks.tls import load_callback_tls
     from pesabox.core.platform import Platform
+    from pesabox.serving.environments import environment_settings
+    from pesabox.serving.tls import load_tls_material
 
     settings = _settings(database_url)
+    try:
+        # The platform CA first: each environment's https callbacks present its broker.
+        load_tls_material(settings)
+    except ValueError as error:
+        typer.echo(f"pesabox worker: {error}", err=True)
+        raise typer.Exit(1) from None
+    platform_engine = make_engine(settings.database_url, pool_size=1)
+    try:
+        callback_tls = {
+            name: load_callback_tls(platform_engine, environment=name, settings=settings)
+            for name in settings.served_environments
+        }
+    finally:
+        platform_engine.dispose()
 
     async def run() -> None:
-        platform = Platform(settings)
-        await platform.start(background=True)
+        platforms = [
+            Platform(environment_settings(settings, name), callback_tls=tls)
+            for name, tls in callback_tls.items()
+        ]
+        for platform in platforms:
+            await platform.start(background=True)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
-        console.print("worker running; Ctrl-C to stop")
+        console.print(f"worker running for {settings.environments}; Ctrl-C to stop")
         await stop.wait()
-        await platform.stop()
+        for platform in platforms:
+            await platform.stop()
 
     asyncio.run(run())
 
