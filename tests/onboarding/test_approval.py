@@ -7,7 +7,7 @@ import pytest
 
 from pesabox.core.onboarding import OnboardingService
 from pesabox.domain import accounts
-from pesabox.domain.onboarding.errors import OnboardingConflict
+from pesabox.domain.onboarding.errors import IllegalTransition, OnboardingConflict
 from pesabox.domain.onboarding.states import ApplicationState
 from pesabox.domain.operators import OperatorRole
 from pesabox.storage import (
@@ -160,6 +160,8 @@ async def test_an_approval_cut_short_is_finished_once_with_a_new_password(world:
     claimed = await applications.get(reviewer, application.id)
     await applications._set_up_in_production(claimed, "pbkdf2_sha256$1$s$lost")
     assert claimed.state is ApplicationState.APPROVING
+    with pytest.raises(IllegalTransition):
+        await applications.start_review(reviewer, application.id)
     # Too soon, it may still be running: refused rather than raced.
     with pytest.raises(OnboardingConflict, match="right now"):
         await applications.approve(reviewer, application.id)
@@ -187,3 +189,12 @@ async def test_production_name_taken_after_submission_stops_the_set_up(world: Wo
     with pytest.raises(OnboardingConflict, match="production already has"):
         await world.service.applications.approve(reviewer, application.id)
     assert len(_organisations(world)) == 1
+    # Nothing was made in production, so the decision is undone and may be taken again.
+    back = await world.service.applications.get(reviewer, application.id)
+    assert back.state is ApplicationState.IN_REVIEW and back.shortcode is None
+    rejected = await world.service.applications.reject(
+        reviewer, application.id, reason="The name is registered to another business"
+    )
+    assert rejected.state is ApplicationState.REJECTED
+    trail = await world.service.applications.audit_trail(reviewer, application.id)
+    assert [e.action for e in trail][-3:] == ["approved", "set-up refused", "rejected"]

@@ -33,6 +33,7 @@ from pesabox.domain.onboarding.applications import (
 )
 from pesabox.domain.onboarding.documents import Upload, check_documents, parse_business_type
 from pesabox.domain.onboarding.errors import (
+    IllegalTransition,
     OnboardingConflict,
     OnboardingError,
     OnboardingNotFound,
@@ -62,6 +63,10 @@ Viewer = DeveloperRecord | PlatformOperatorRecord
 APPROVAL_LEASE_S = 120.0
 SMS_SENDER = "Safaricom"
 APPLICATION = "application"
+
+
+class ProductionRefused(OnboardingConflict):
+    """Production already has the organisation's name or the shortcode, someone else's."""
 
 
 class Actor(TypedDict):
@@ -271,6 +276,10 @@ class BusinessApplications:
     async def start_review(
         self, operator: PlatformOperatorRecord, application_id: int
     ) -> ApplicationRecord:
+        current = await self.get(operator, application_id)
+        # approving -> in_review exists only for a set-up production refused (`approve`).
+        if current.state is not ApplicationState.SUBMITTED:
+            raise IllegalTransition(f"an application that is {current.state} cannot be reviewed")
         return await self._move(
             operator, application_id, ApplicationState.IN_REVIEW, action="review started"
         )
@@ -300,7 +309,11 @@ class BusinessApplications:
             else:
                 await self._claim(operator, current, digest)
             claimed = await self.get(operator, application_id)
-            organisation_id = await self._set_up_in_production(claimed, digest)
+            try:
+                organisation_id = await self._set_up_in_production(claimed, digest)
+            except ProductionRefused as refusal:
+                await self._back_to_review(operator, claimed, digest, str(refusal))
+                raise
             await self._complete(operator, claimed, digest, organisation_id, password)
             return await self.get(operator, application_id)
 
@@ -387,10 +400,41 @@ class BusinessApplications:
                 )
             )
         except (ShortcodeSetupError, IntegrityError) as error:
-            raise OnboardingConflict(f"cannot set the business up in production: {error}") from None
+            raise ProductionRefused(
+                f"production refused the set-up ({error}); the application is back in review"
+            ) from None
         # This process's services see the new shortcodes at once; others within the cache's TTL.
         production.shortcodes.clear()
         return organisation_id
+
+    async def _back_to_review(
+        self, operator: PlatformOperatorRecord, claimed: ApplicationRecord, digest: str, why: str
+    ) -> None:
+        """Production refused the set-up, so nothing of it exists there (one db transaction):
+        the decision is undone and the shortcodes freed, for the operator to reject the
+        application with a reason (or approve it once the clash is cleared)."""
+        now = self._clock.now()
+
+        def job(conn: Connection) -> bool:
+            latest = applications_store.get_application(conn, claimed.id)
+            if latest is None or latest.admin_password_digest != digest:
+                return False
+            moved = applications_store.move_application(
+                conn, claimed.id, expected=ApplicationState.APPROVING,
+                target=step_application(latest.state, ApplicationState.IN_REVIEW),
+                decided_by=None, decided_at=None, approval_started_at=None, shortcode=None,
+                store_shortcode=None, admin_password_digest=None,
+            )  # fmt: skip
+            if moved:
+                applications_store.audit(
+                    conn, subject=APPLICATION, subject_id=claimed.id, action="set-up refused",
+                    from_state=ApplicationState.APPROVING.value,
+                    to_state=ApplicationState.IN_REVIEW.value, now=now, note=why,
+                    **actor(operator),
+                )  # fmt: skip
+            return moved
+
+        await self._writer.submit(job)
 
     async def _complete(
         self,

@@ -32,7 +32,9 @@ class LnmoState(StrEnum):
 APPLICATION_STEPS: dict[ApplicationState, frozenset[ApplicationState]] = {
     ApplicationState.SUBMITTED: frozenset({ApplicationState.IN_REVIEW}),
     ApplicationState.IN_REVIEW: frozenset({ApplicationState.APPROVING, ApplicationState.REJECTED}),
-    ApplicationState.APPROVING: frozenset({ApplicationState.APPROVED}),
+    # Back to review only when production refused the set-up (a clash of name or number):
+    # nothing was made there, and the operator must be able to reject it after all.
+    ApplicationState.APPROVING: frozenset({ApplicationState.APPROVED, ApplicationState.IN_REVIEW}),
     ApplicationState.APPROVED: frozenset(),
     ApplicationState.REJECTED: frozenset(),
 }
