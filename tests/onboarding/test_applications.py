@@ -57,6 +57,8 @@ async def test_submit_with_bad_form_and_documents_lists_all_and_keeps_nothing(
     ("field", "value", "problem"),
     [
         ("kind", "bulk", "kind must be paybill or till"),
+        ("kra_pin", " ", "a limited_company must give its KRA PIN"),
+        ("trading_name", "x" * 101, "trading name"),
         ("business_type", "cooperative", "business type must be one of"),
         ("organisation_name", " ", "organisation name"),
         ("bank", {"bank_name": "KCB"}, "account number"),
