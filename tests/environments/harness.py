@@ -1,8 +1,9 @@
 """Both environments in one process, as `pesabox serve` runs them: two Platforms on two
 databases, the sandbox app and the production app, each on an https test client.
 
-The production app is reached in-process, so the TLS handshake is not run; `TlsScope` puts
-what uvicorn's TLS protocol would (the verified peer chain) into the ASGI TLS extension.
+The production app is reached in-process, so the TLS handshake is not run; it is reached as
+over a mutual-TLS connection that presented the business's certificate (the ASGI TLS
+extension, `tests.serving.asgi_tls.presenting`).
 A production business (an organisation, a PayBill with a passkey, a B2C shortcode with an
 initiator, an app bound to the organisation, and a client certificate from the platform CA)
 is written straight into production's database, as onboarding would leave it.
@@ -17,7 +18,6 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric import ec
 from litestar.testing import AsyncTestClient
 
 from pesabox.core.platform import Platform
@@ -34,27 +34,14 @@ from pesabox.storage.ledger_store import LedgerStore
 from pesabox.storage.migrate import upgrade_to_head
 from pesabox.storage.types import Connection
 from tests.environments.databases import EnvironmentUrls
-from tests.security.pki_helpers import make_csr
+from tests.security.pki_helpers import key_pem, make_csr
+from tests.serving.asgi_tls import presenting
+from tests.serving.world import ClientCertificate
 from tests.support import basic_auth
 
 SANDBOX_BASE_URL = "https://sandbox.pesabox.test"
 PRODUCTION_BASE_URL = "https://api.pesabox.test"
 OAUTH = "/oauth/v1/generate"
-
-
-class TlsScope:
-    """Hands the app each http request with the TLS extension a TLS listener fills in;
-    `client_cert_chain` is the verified peer chain (PEM strings), empty for none."""
-
-    def __init__(self, app: Any) -> None:
-        self._app = app
-        self.client_cert_chain: list[str] = []
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "http":
-            tls = {"client_cert_chain": list(self.client_cert_chain), "server_cert": None}
-            scope = {**scope, "extensions": {**(scope.get("extensions") or {}), "tls": tls}}
-        await self._app(scope, receive, send)
 
 
 @dataclass(frozen=True)
@@ -69,7 +56,7 @@ class ProductionBusiness:
     consumer_key: str
     consumer_secret: str
     # The organisation's client certificate, signed by the platform CA from its CSR.
-    certificate_pem: str
+    certificate: ClientCertificate | None
 
 
 @dataclass
@@ -78,7 +65,6 @@ class Environments:
     production: Platform
     sandbox_client: AsyncTestClient  # type: ignore[type-arg]
     production_client: AsyncTestClient  # type: ignore[type-arg]
-    production_tls: TlsScope
     sandbox_app: SandboxCredentials
     business: ProductionBusiness
 
@@ -107,9 +93,6 @@ class Environments:
         with read_transaction(self.sandbox.engine) as conn:
             return pki_store.client_ca_pem(conn)
 
-    def present_business_certificate(self) -> None:
-        self.production_tls.client_cert_chain = [self.business.certificate_pem]
-
 
 def prepare_databases(urls: EnvironmentUrls) -> tuple[SandboxCredentials, ProductionBusiness]:
     """Migrate and seed both databases as `pesabox migrate` and `seed` do, make the platform
@@ -125,16 +108,17 @@ def prepare_databases(urls: EnvironmentUrls) -> tuple[SandboxCredentials, Produc
     with write_transaction(production_engine) as conn:
         seed_production(conn, now=now, ledger=LedgerStore())
         business = _production_business(conn, now=now)
+    csr, key = make_csr()
     with write_transaction(platform_engine) as conn:
         signed = pki_store.load_authority(conn).sign_csr(
-            make_csr(key=ec.generate_private_key(ec.SECP256R1()))[0],
+            csr,
             organisation_id=business.organisation_id,
             organisation_name=business.organisation_name,
             now=now,
         )
     platform_engine.dispose()
     production_engine.dispose()
-    return credentials, replace(business, certificate_pem=signed.pem)
+    return credentials, replace(business, certificate=ClientCertificate(signed.pem, key_pem(key)))
 
 
 def _production_business(conn: Connection, *, now: float) -> ProductionBusiness:
@@ -182,7 +166,7 @@ def _production_business(conn: Connection, *, now: float) -> ProductionBusiness:
         initiator_password=password,
         consumer_key=key,
         consumer_secret=secret,
-        certificate_pem="",
+        certificate=None,
     )
 
 
@@ -210,7 +194,7 @@ async def running_environments(
     sandbox_credentials, business = prepare_databases(urls)
     served = build_environments(settings)
     sandbox, production = served["sandbox"], served["production"]
-    production_tls = TlsScope(production.app)
+    production_tls = presenting(production.app, business.certificate)
     async with AsyncExitStack() as stack:
         sandbox_client = await stack.enter_async_context(
             AsyncTestClient(app=sandbox.app, base_url=SANDBOX_BASE_URL)  # type: ignore[arg-type]
@@ -223,7 +207,6 @@ async def running_environments(
             production=production.platform,
             sandbox_client=sandbox_client,
             production_client=production_client,
-            production_tls=production_tls,
             sandbox_app=sandbox_credentials,
             business=business,
         )

@@ -74,7 +74,6 @@ async def test_a_sandbox_token_with_the_business_certificate_is_still_unknown(
     environments: Environments,
 ) -> None:
     # Over mutual TLS with a valid certificate, the token is what decides.
-    environments.present_business_certificate()
     token = await environments.sandbox_token()
     reply = await environments.production_client.post(
         B2C, json={"InitiatorName": "x"}, headers=_bearer(token)
@@ -166,7 +165,6 @@ async def _b2c(
     environments: Environments, receiver: TlsReceiver, *, credential: str, originator: str
 ) -> dict[str, Any]:
     business = environments.business
-    environments.present_business_certificate()
     token = await environments.production_token()
     body = {
         "OriginatorConversationID": originator,
