@@ -1,7 +1,8 @@
 """A throwaway certificate authority for TLS tests: a root that signs leaf certificates.
 
 It stands in for "another CA" (a business's own, or one pesabox does not trust) and issues
-the server certificates of test receivers. The platform's own CA is H1's, in the database.
+the server certificates of test receivers. The platform's own CA lives in the database
+(storage/pki_store.py); the contexts are built by security/tls_contexts.py, as pesabox's are.
 """
 
 from __future__ import annotations
@@ -10,12 +11,14 @@ import datetime
 import ipaddress
 import ssl
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from pesabox.security import tls_contexts
+from pesabox.security.pki import BrokerMaterial
 
 _ONE_DAY = datetime.timedelta(days=1)
 
@@ -24,14 +27,6 @@ _ONE_DAY = datetime.timedelta(days=1)
 class Leaf:
     certificate_pem: str
     private_key_pem: str
-
-    def write(self, directory: Path, stem: str) -> tuple[Path, Path]:
-        """The certificate and key as files, for `SSLContext.load_cert_chain`."""
-        certificate = directory / f"{stem}.crt"
-        key = directory / f"{stem}.key"
-        certificate.write_text(self.certificate_pem)
-        key.write_text(self.private_key_pem)
-        return certificate, key
 
 
 @dataclass
@@ -102,22 +97,20 @@ class ThrowawayCA:
         )
 
 
-def server_context(server: Leaf, directory: Path, *, client_ca_pem: str | None) -> ssl.SSLContext:
-    """A listener's context: `server` as its certificate and, with `client_ca_pem`, a client
-    certificate from that CA required (mutual TLS)."""
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    certificate, key = server.write(directory, "receiver")
-    context.load_cert_chain(certificate, key)
+def server_context(server: Leaf, *, client_ca_pem: str | None) -> ssl.SSLContext:
+    """A business's listener: `server` as its certificate and, with `client_ca_pem`, a client
+    certificate from that CA required (mutual TLS; pesabox's own listeners only ask)."""
+    material = BrokerMaterial(chain_pem=server.certificate_pem, key_pem=server.private_key_pem)
+    context = tls_contexts.server_context(material, client_ca_pem=client_ca_pem)
     if client_ca_pem is not None:
         context.verify_mode = ssl.CERT_REQUIRED
-        context.load_verify_locations(cadata=client_ca_pem)
     return context
 
 
-def client_context(*, trusted_pem: str, presented: Leaf | None, directory: Path) -> ssl.SSLContext:
+def client_context(*, trusted_pem: str, presented: Leaf | None) -> ssl.SSLContext:
     """A caller's context trusting `trusted_pem` and presenting `presented`, if given."""
-    context = ssl.create_default_context(cadata=trusted_pem)
-    if presented is not None:
-        certificate, key = presented.write(directory, "client")
-        context.load_cert_chain(certificate, key)
-    return context
+    if presented is None:
+        return tls_contexts.client_context(ca_pem=trusted_pem)
+    return tls_contexts.client_context(
+        ca_pem=trusted_pem, cert_pem=presented.certificate_pem, key_pem=presented.private_key_pem
+    )

@@ -71,7 +71,7 @@ async def test_callback_presents_the_environment_broker_certificate(
     broker: str,
 ) -> None:
     settings = _settings(engine, receivers_ca, tmp_path)
-    listener = server_context(receivers_ca.issue("shop"), tmp_path, client_ca_pem=platform_ca_pem)
+    listener = server_context(receivers_ca.issue("shop"), client_ca_pem=platform_ca_pem)
     async with running_tls_receiver(listener) as receiver:
         callback_id = add_callback(engine, receiver.url("/cb"))
         async with _running_platform(engine, settings, environment) as platform:
@@ -88,7 +88,7 @@ async def test_callback_refused_by_another_ca_is_recorded_and_retried(
     settings = _settings(engine, receivers_ca, tmp_path)
     other_clients = ThrowawayCA("someone else's clients")
     listener = server_context(
-        receivers_ca.issue("shop"), tmp_path, client_ca_pem=other_clients.certificate_pem
+        receivers_ca.issue("shop"), client_ca_pem=other_clients.certificate_pem
     )
     async with running_tls_receiver(listener) as receiver:
         callback_id = add_callback(engine, receiver.url("/cb"), max_attempts=3)
@@ -108,7 +108,7 @@ async def test_callback_to_an_untrusted_listener_is_retried(
 ) -> None:
     # No callback_ca_file: the listener's CA is neither the system's nor the platform's.
     settings = fast_settings(engine)
-    listener = server_context(receivers_ca.issue("shop"), tmp_path, client_ca_pem=None)
+    listener = server_context(receivers_ca.issue("shop"), client_ca_pem=None)
     async with running_tls_receiver(listener) as receiver:
         callback_id = add_callback(engine, receiver.url("/cb"), max_attempts=3)
         async with _running_platform(engine, settings, "sandbox") as platform:

@@ -4,7 +4,6 @@ mutual-TLS receiver on loopback; a refused handshake is a retry, never a loss.""
 from __future__ import annotations
 
 import ssl
-from pathlib import Path
 
 from pesabox.callbacks.delivery import CallbackSender, HttpAttempt
 from tests.pki_support import ThrowawayCA, client_context, server_context
@@ -20,15 +19,12 @@ async def _post_once(tls: ssl.SSLContext, url: str, payload: str = "{}") -> Http
         await sender.close()
 
 
-async def test_sender_presents_its_client_certificate(tmp_path: Path) -> None:
+async def test_sender_presents_its_client_certificate() -> None:
     authority = ThrowawayCA("callers and receivers CA")
-    server = server_context(
-        authority.issue("receiver"), tmp_path, client_ca_pem=authority.certificate_pem
-    )
+    server = server_context(authority.issue("receiver"), client_ca_pem=authority.certificate_pem)
     tls = client_context(
         trusted_pem=authority.certificate_pem,
         presented=authority.issue("broker"),
-        directory=tmp_path,
     )
     async with running_tls_receiver(server) as receiver:
         attempt = await _post_once(tls, receiver.url("/cb"), '{"a": 1}')
@@ -41,14 +37,12 @@ async def test_sender_presents_its_client_certificate(tmp_path: Path) -> None:
     )
 
 
-async def test_sender_refused_by_a_receiver_of_another_ca_retries(tmp_path: Path) -> None:
+async def test_sender_refused_by_a_receiver_of_another_ca_retries() -> None:
     ours = ThrowawayCA("our CA")
     theirs = ThrowawayCA("their CA")
     # The receiver's certificate is trusted, but it only takes clients of its own CA.
-    server = server_context(ours.issue("receiver"), tmp_path, client_ca_pem=theirs.certificate_pem)
-    tls = client_context(
-        trusted_pem=ours.certificate_pem, presented=ours.issue("broker"), directory=tmp_path
-    )
+    server = server_context(ours.issue("receiver"), client_ca_pem=theirs.certificate_pem)
+    tls = client_context(trusted_pem=ours.certificate_pem, presented=ours.issue("broker"))
     async with running_tls_receiver(server) as receiver:
         attempt = await _post_once(tls, receiver.url("/cb"), "{}")
     assert (attempt.outcome, attempt.status_code) == ("retry", None)
@@ -56,25 +50,21 @@ async def test_sender_refused_by_a_receiver_of_another_ca_retries(tmp_path: Path
     assert receiver.received == []
 
 
-async def test_sender_without_certificate_is_refused_by_mutual_tls(tmp_path: Path) -> None:
+async def test_sender_without_certificate_is_refused_by_mutual_tls() -> None:
     authority = ThrowawayCA("receivers CA")
-    server = server_context(
-        authority.issue("receiver"), tmp_path, client_ca_pem=authority.certificate_pem
-    )
-    tls = client_context(trusted_pem=authority.certificate_pem, presented=None, directory=tmp_path)
+    server = server_context(authority.issue("receiver"), client_ca_pem=authority.certificate_pem)
+    tls = client_context(trusted_pem=authority.certificate_pem, presented=None)
     async with running_tls_receiver(server) as receiver:
         attempt = await _post_once(tls, receiver.url("/cb"), "{}")
     assert attempt.outcome == "retry"
     assert receiver.received == []
 
 
-async def test_sender_does_not_trust_an_unknown_server(tmp_path: Path) -> None:
+async def test_sender_does_not_trust_an_unknown_server() -> None:
     stranger = ThrowawayCA("stranger CA")
     ours = ThrowawayCA("our CA")
-    server = server_context(stranger.issue("receiver"), tmp_path, client_ca_pem=None)
-    tls = client_context(
-        trusted_pem=ours.certificate_pem, presented=ours.issue("broker"), directory=tmp_path
-    )
+    server = server_context(stranger.issue("receiver"), client_ca_pem=None)
+    tls = client_context(trusted_pem=ours.certificate_pem, presented=ours.issue("broker"))
     async with running_tls_receiver(server) as receiver:
         attempt = await _post_once(tls, receiver.url("/cb"), "{}")
     assert attempt.outcome == "retry"

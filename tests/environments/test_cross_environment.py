@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -35,11 +34,11 @@ CUSTOMER = "254708374149"
 
 @pytest.fixture
 async def business_listener(
-    environments: Environments, listener_ca: ThrowawayCA, tmp_path: Path
+    environments: Environments, listener_ca: ThrowawayCA
 ) -> AsyncIterator[TlsReceiver]:
     """The business's Result listener: https, taking only clients of the platform CA."""
     context = server_context(
-        listener_ca.issue("duka"), tmp_path, client_ca_pem=environments.platform_ca_pem()
+        listener_ca.issue("duka"), client_ca_pem=environments.platform_ca_pem()
     )
     async with running_tls_receiver(context) as receiver:
         yield receiver

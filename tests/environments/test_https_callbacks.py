@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from pathlib import Path
 
 import orjson
 import pytest
@@ -23,11 +22,9 @@ CUSTOMER = "254708374149"
 
 
 @pytest.fixture
-def shop_listener(
-    environments: Environments, listener_ca: ThrowawayCA, tmp_path: Path
-) -> Iterator[TlsReceiver]:
+def shop_listener(environments: Environments, listener_ca: ThrowawayCA) -> Iterator[TlsReceiver]:
     context = server_context(
-        listener_ca.issue("shop"), tmp_path, client_ca_pem=environments.platform_ca_pem()
+        listener_ca.issue("shop"), client_ca_pem=environments.platform_ca_pem()
     )
     # Validation is answered while the test client's call holds this loop.
     with threaded_tls_receiver(context) as receiver:

@@ -60,9 +60,7 @@ async def test_worker_delivers_each_environments_callbacks_with_its_broker(
     listener_ca = ThrowawayCA("shop listener CA")
     ca_file = tmp_path / "listener-ca.pem"
     ca_file.write_text(listener_ca.certificate_pem)
-    context = server_context(
-        listener_ca.issue("shop"), tmp_path, client_ca_pem=_platform_ca_pem(urls)
-    )
+    context = server_context(listener_ca.issue("shop"), client_ca_pem=_platform_ca_pem(urls))
     env = {
         **os.environ,
         "PESABOX_DATABASE_URL": urls.platform,
