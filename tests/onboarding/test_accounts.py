@@ -142,3 +142,27 @@ async def test_deleted_app_can_no_longer_get_a_token(world: World) -> None:
             authorization=basic_auth(made.app.consumer_key, made.consumer_secret),
             grant_type="client_credentials",
         )
+
+
+async def test_two_processes_signing_up_one_email_make_one_developer(world: World) -> None:
+    import asyncio
+
+    from pesabox.core.onboarding_accounts import OnboardingAccounts
+    from pesabox.storage.writer import LedgerWriter
+
+    other_writer = LedgerWriter(world.sandbox.engine)
+    elsewhere = OnboardingAccounts(
+        engine=world.sandbox.engine, writer=other_writer, clock=world.clock
+    )
+    try:
+        outcomes = await asyncio.gather(
+            developer(world),
+            elsewhere.sign_up(
+                email="DEV@shop.example", name="Twin", phone="254712345679", password=PASSWORD
+            ),
+            return_exceptions=True,
+        )
+    finally:
+        await other_writer.close()
+    errors = [o for o in outcomes if isinstance(o, Exception)]
+    assert len(errors) == 1 and isinstance(errors[0], OnboardingConflict), outcomes

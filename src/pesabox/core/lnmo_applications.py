@@ -15,6 +15,8 @@ import asyncio
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
+from sqlalchemy.exc import IntegrityError
+
 from pesabox.clock import Clock
 from pesabox.core.business_applications import APPLICATION, Viewer, actor
 from pesabox.domain.onboarding.applications import check_reason
@@ -87,7 +89,11 @@ class LnmoApplications:
             )  # fmt: skip
             return lnmo_id
 
-        outcome = await self._writer.submit(job)
+        try:
+            outcome = await self._writer.submit(job)
+        except IntegrityError:
+            # The partial unique index: another process opened one at the same moment.
+            outcome = "this business already has an LNMO application open or approved"
         if isinstance(outcome, str):
             error = OnboardingNotFound if outcome.startswith("you have no") else OnboardingConflict
             raise error(outcome)

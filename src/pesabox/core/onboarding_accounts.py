@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TypeVar
 
+from sqlalchemy.exc import IntegrityError
+
 from pesabox.clock import Clock, SystemClock
 from pesabox.domain.onboarding.errors import (
     NotSignedIn,
@@ -142,7 +144,7 @@ class OnboardingAccounts:
                 now=now,
             )
 
-        created = await self._writer.submit(job)
+        created = await self._unique_write(job)
         if created is None:
             raise OnboardingConflict(f"a developer with e-mail {form.email!r} exists")
         return created
@@ -176,7 +178,7 @@ class OnboardingAccounts:
         check_new_password(password, identity=clean)
         digest = await asyncio.to_thread(pin_digest, password)
         now = self._clock.now()
-        created = await self._writer.submit(
+        created = await self._unique_write(
             lambda conn: onboarding_store.add_platform_operator(
                 conn, username=clean, name=full_name, password_digest=digest, now=now
             )
@@ -203,6 +205,14 @@ class OnboardingAccounts:
         return found if found is not None and not found.locked else None
 
     # --- shared ----------------------------------------------------------------------------
+
+    async def _unique_write(self, job: Callable[[Connection], T | None]) -> T | None:
+        """The job's result, or None when a unique index refused it: each job checks for the
+        clash first, so the index only fires when another process won the same race."""
+        try:
+            return await self._writer.submit(job)
+        except IntegrityError:
+            return None
 
     async def _verified(self, kind: AccountKind, record: Account | None, password: str) -> Account:
         """`record`, if `password` is its password and it is not locked; else NotSignedIn."""
@@ -280,7 +290,7 @@ class OnboardingAccounts:
             )
             return DeveloperApp(app_id, clean, key, chosen, now)
 
-        made = await self._writer.submit(job)
+        made = await self._unique_write(job)
         if made is None:
             raise OnboardingConflict(f"you already have an app named {clean!r}")
         return NewApp(made, secret)
