@@ -97,7 +97,7 @@ class ThrowawayCA:
         )
 
 
-def server_context(server: Leaf, *, client_ca_pem: str | None) -> ssl.SSLContext:
+def listener_context(server: Leaf, *, client_ca_pem: str | None) -> ssl.SSLContext:
     """A business's listener: `server` as its certificate and, with `client_ca_pem`, a client
     certificate from that CA required (mutual TLS; pesabox's own listeners only ask)."""
     material = BrokerMaterial(chain_pem=server.certificate_pem, key_pem=server.private_key_pem)

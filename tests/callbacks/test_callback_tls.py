@@ -4,7 +4,6 @@ CA, refused and retried (never lost) when it takes clients of another CA only.""
 
 from __future__ import annotations
 
-import ssl
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -15,11 +14,14 @@ from sqlalchemy import Engine
 
 from pesabox.callbacks.tls import CallbackCaFileError, load_callback_tls
 from pesabox.core.platform import Platform
+from pesabox.security.pki import BrokerMaterial
+from pesabox.security.tls_contexts import server_context
 from pesabox.settings import Settings
 from pesabox.storage import pki_store
 from pesabox.storage.db import read_transaction, write_transaction
 from tests.callbacks import add_callback, eventually, fast_settings, load, settled
-from tests.pki_support import ThrowawayCA, server_context
+from tests.pki_support import ThrowawayCA, listener_context
+from tests.security.pki_helpers import key_pem, make_csr
 from tests.tls_receiver import running_tls_receiver
 
 
@@ -71,7 +73,7 @@ async def test_callback_presents_the_environment_broker_certificate(
     broker: str,
 ) -> None:
     settings = _settings(engine, receivers_ca, tmp_path)
-    listener = server_context(receivers_ca.issue("shop"), client_ca_pem=platform_ca_pem)
+    listener = listener_context(receivers_ca.issue("shop"), client_ca_pem=platform_ca_pem)
     async with running_tls_receiver(listener) as receiver:
         callback_id = add_callback(engine, receiver.url("/cb"))
         async with _running_platform(engine, settings, environment) as platform:
@@ -87,7 +89,7 @@ async def test_callback_refused_by_another_ca_is_recorded_and_retried(
 ) -> None:
     settings = _settings(engine, receivers_ca, tmp_path)
     other_clients = ThrowawayCA("someone else's clients")
-    listener = server_context(
+    listener = listener_context(
         receivers_ca.issue("shop"), client_ca_pem=other_clients.certificate_pem
     )
     async with running_tls_receiver(listener) as receiver:
@@ -108,7 +110,7 @@ async def test_callback_to_an_untrusted_listener_is_retried(
 ) -> None:
     # No callback_ca_file: the listener's CA is neither the system's nor the platform's.
     settings = fast_settings(engine)
-    listener = server_context(receivers_ca.issue("shop"), client_ca_pem=None)
+    listener = listener_context(receivers_ca.issue("shop"), client_ca_pem=None)
     async with running_tls_receiver(listener) as receiver:
         callback_id = add_callback(engine, receiver.url("/cb"), max_attempts=3)
         async with _running_platform(engine, settings, "sandbox") as platform:
@@ -121,17 +123,18 @@ async def test_callback_to_an_untrusted_listener_is_retried(
 
 
 async def test_listener_with_a_platform_signed_certificate_needs_no_extra_ca(
-    engine: Engine, platform_ca_pem: str, tmp_path: Path
+    engine: Engine, platform_ca_pem: str
 ) -> None:
-    # A business may serve its callback listener with the certificate pesabox signed for it;
-    # the broker chain stands in for one here (same intermediate, serverAuth).
+    # A business may serve its callback listener with the client certificate pesabox signed
+    # for it (serverAuth too, its CSR's IP address kept as a SAN): no extra CA is needed.
+    csr, key = make_csr(alternative_names=["127.0.0.1"])
     with read_transaction(engine) as conn:
-        material = pki_store.broker_material(conn, "production")
-    chain, key = tmp_path / "chain.pem", tmp_path / "key.pem"
-    chain.write_text(material.chain_pem)
-    key.write_text(material.key_pem)
-    listener = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    listener.load_cert_chain(chain, key)
+        authority = pki_store.load_authority(conn)
+    signed = authority.sign_csr(
+        csr, organisation_id=1, organisation_name="Duka La Mama Ltd", now=time.time()
+    )
+    chain = BrokerMaterial(chain_pem=signed.pem + authority.intermediate_pem, key_pem=key_pem(key))
+    listener = server_context(chain, client_ca_pem=None)
     async with running_tls_receiver(listener) as receiver:
         callback_id = add_callback(engine, receiver.url("/cb"))
         async with _running_platform(engine, fast_settings(engine), "sandbox") as platform:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import ssl
 
 from pesabox.callbacks.delivery import CallbackSender, HttpAttempt
-from tests.pki_support import ThrowawayCA, client_context, server_context
+from tests.pki_support import ThrowawayCA, client_context, listener_context
 from tests.tls_receiver import running_tls_receiver
 
 
@@ -21,7 +21,7 @@ async def _post_once(tls: ssl.SSLContext, url: str, payload: str = "{}") -> Http
 
 async def test_sender_presents_its_client_certificate() -> None:
     authority = ThrowawayCA("callers and receivers CA")
-    server = server_context(authority.issue("receiver"), client_ca_pem=authority.certificate_pem)
+    server = listener_context(authority.issue("receiver"), client_ca_pem=authority.certificate_pem)
     tls = client_context(
         trusted_pem=authority.certificate_pem,
         presented=authority.issue("broker"),
@@ -41,7 +41,7 @@ async def test_sender_refused_by_a_receiver_of_another_ca_retries() -> None:
     ours = ThrowawayCA("our CA")
     theirs = ThrowawayCA("their CA")
     # The receiver's certificate is trusted, but it only takes clients of its own CA.
-    server = server_context(ours.issue("receiver"), client_ca_pem=theirs.certificate_pem)
+    server = listener_context(ours.issue("receiver"), client_ca_pem=theirs.certificate_pem)
     tls = client_context(trusted_pem=ours.certificate_pem, presented=ours.issue("broker"))
     async with running_tls_receiver(server) as receiver:
         attempt = await _post_once(tls, receiver.url("/cb"), "{}")
@@ -52,7 +52,7 @@ async def test_sender_refused_by_a_receiver_of_another_ca_retries() -> None:
 
 async def test_sender_without_certificate_is_refused_by_mutual_tls() -> None:
     authority = ThrowawayCA("receivers CA")
-    server = server_context(authority.issue("receiver"), client_ca_pem=authority.certificate_pem)
+    server = listener_context(authority.issue("receiver"), client_ca_pem=authority.certificate_pem)
     tls = client_context(trusted_pem=authority.certificate_pem, presented=None)
     async with running_tls_receiver(server) as receiver:
         attempt = await _post_once(tls, receiver.url("/cb"), "{}")
@@ -63,7 +63,7 @@ async def test_sender_without_certificate_is_refused_by_mutual_tls() -> None:
 async def test_sender_does_not_trust_an_unknown_server() -> None:
     stranger = ThrowawayCA("stranger CA")
     ours = ThrowawayCA("our CA")
-    server = server_context(stranger.issue("receiver"), client_ca_pem=None)
+    server = listener_context(stranger.issue("receiver"), client_ca_pem=None)
     tls = client_context(trusted_pem=ours.certificate_pem, presented=ours.issue("broker"))
     async with running_tls_receiver(server) as receiver:
         attempt = await _post_once(tls, receiver.url("/cb"), "{}")

@@ -23,7 +23,7 @@ from pesabox.storage import certificates_store
 from pesabox.storage.db import read_transaction, write_transaction
 from pesabox.storage.ledger_store import LedgerStore
 from tests.environments.harness import Environments
-from tests.pki_support import ThrowawayCA, server_context
+from tests.pki_support import ThrowawayCA, listener_context
 from tests.support import basic_auth, stk_body
 from tests.tls_receiver import TlsReceiver, running_tls_receiver
 
@@ -37,7 +37,7 @@ async def business_listener(
     environments: Environments, listener_ca: ThrowawayCA
 ) -> AsyncIterator[TlsReceiver]:
     """The business's Result listener: https, taking only clients of the platform CA."""
-    context = server_context(
+    context = listener_context(
         listener_ca.issue("duka"), client_ca_pem=environments.platform_ca_pem()
     )
     async with running_tls_receiver(context) as receiver:

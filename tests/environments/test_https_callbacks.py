@@ -14,7 +14,7 @@ from sqlalchemy import update
 from pesabox.storage.db import write_transaction
 from pesabox.storage.tables import shortcodes
 from tests.environments.harness import Environments
-from tests.pki_support import ThrowawayCA, server_context
+from tests.pki_support import ThrowawayCA, listener_context
 from tests.tls_receiver import TlsReceiver, threaded_tls_receiver
 
 PAYBILL = "600000"
@@ -23,7 +23,7 @@ CUSTOMER = "254708374149"
 
 @pytest.fixture
 def shop_listener(environments: Environments, listener_ca: ThrowawayCA) -> Iterator[TlsReceiver]:
-    context = server_context(
+    context = listener_context(
         listener_ca.issue("shop"), client_ca_pem=environments.platform_ca_pem()
     )
     # Validation is answered while the test client's call holds this loop.

@@ -18,7 +18,7 @@ from pesabox.storage.db import make_engine, read_transaction, write_transaction
 from pesabox.storage.migrate import upgrade_to_head
 from tests.callbacks import add_callback
 from tests.environments.databases import EnvironmentUrls
-from tests.pki_support import ThrowawayCA, server_context
+from tests.pki_support import ThrowawayCA, listener_context
 from tests.tls_receiver import TlsReceiver, running_tls_receiver
 
 _STOP_TIMEOUT_S = 20.0
@@ -60,7 +60,7 @@ async def test_worker_delivers_each_environments_callbacks_with_its_broker(
     listener_ca = ThrowawayCA("shop listener CA")
     ca_file = tmp_path / "listener-ca.pem"
     ca_file.write_text(listener_ca.certificate_pem)
-    context = server_context(listener_ca.issue("shop"), client_ca_pem=_platform_ca_pem(urls))
+    context = listener_context(listener_ca.issue("shop"), client_ca_pem=_platform_ca_pem(urls))
     env = {
         **os.environ,
         "PESABOX_DATABASE_URL": urls.platform,
