@@ -91,6 +91,15 @@ def _wait_announced(served: ServeProcess, count: int) -> None:
     raise AssertionError(f"listeners not announced:\n{served.log()}")
 
 
+def wait_for_log(served: ServeProcess, line: str, *, count: int) -> None:
+    """Until `line` appears `count` times in the server's log (bounded)."""
+    deadline = time.monotonic() + _START_TIMEOUT_S
+    while served.log().count(line) < count:
+        if time.monotonic() > deadline or served.process.poll() is not None:
+            raise AssertionError(f"{count} x {line!r} not logged:\n{served.log()}")
+        time.sleep(0.05)
+
+
 def _wait_healthy(served: ServeProcess, world: World) -> None:
     deadline = time.monotonic() + _START_TIMEOUT_S
     with tls_client(world, None) as client:

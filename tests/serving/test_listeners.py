@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -21,12 +20,11 @@ from tests.serving.served import (
     tls_client,
     tls_context,
 )
-from tests.serving.world import PAYBILL, App, ClientCertificate, World
+from tests.serving.world import SHOP, App, ClientCertificate, World, balance_body
 from tests.support import basic_auth, stk_body
 
 BALANCE = "/mpesa/accountbalance/v1/query"
 STK_PUSH = "/mpesa/stkpush/v1/processrequest"
-SHOP = "https://shop.example"
 
 
 @pytest.fixture(scope="module")
@@ -51,19 +49,6 @@ def _token(client: httpx.Client, base: str, app: App) -> str:
     return token
 
 
-def _balance_body(world: World) -> dict[str, Any]:
-    return {
-        "Initiator": "testapi",
-        "SecurityCredential": world.production_credential,
-        "CommandID": "AccountBalance",
-        "PartyA": PAYBILL,
-        "IdentifierType": "4",
-        "Remarks": "ok",
-        "QueueTimeOutURL": f"{SHOP}/balance/queue",
-        "ResultURL": f"{SHOP}/balance/result",
-    }
-
-
 def _balance(
     world: World, server: ServeProcess, presented: ClientCertificate | None, app: App
 ) -> httpx.Response:
@@ -72,7 +57,7 @@ def _balance(
         token = _token(client, base, app)
         return client.post(
             f"{base}{BALANCE}",
-            json=_balance_body(world),
+            json=balance_body(world),
             headers={"Authorization": f"Bearer {token}"},
         )
 
@@ -146,7 +131,7 @@ def test_without_a_certificate_the_api_says_so(world: World, server: ServeProces
             token = _token(client, base, world.production_app)
             reply = client.post(
                 f"{base}{BALANCE}",
-                json=_balance_body(world),
+                json=balance_body(world),
                 headers={"Authorization": f"Bearer {token}"},
             )
         assert reply.status_code == 403, reply.text

@@ -15,7 +15,7 @@ from pesabox.api.fastpath import FastPaths
 from pesabox.core.platform import Platform
 from pesabox.serving.environments import environment_settings
 from tests.serving.asgi_tls import presenting
-from tests.serving.world import PAYBILL, App, ClientCertificate, World
+from tests.serving.world import App, ClientCertificate, World, balance_body
 from tests.support import basic_auth
 
 BALANCE = "/mpesa/accountbalance/v1/query"
@@ -43,22 +43,13 @@ async def _token(client: Client, app: App) -> str:
     return token
 
 
-def _balance_body(world: World) -> dict[str, Any]:
-    return {
-        "Initiator": "testapi", "SecurityCredential": world.production_credential,
-        "CommandID": "AccountBalance", "PartyA": PAYBILL, "IdentifierType": "4",
-        "Remarks": "ok", "QueueTimeOutURL": "https://shop.example/q",
-        "ResultURL": "https://shop.example/r",
-    }  # fmt: skip
-
-
 async def _balance(
     production: FastPaths, world: World, certificate: ClientCertificate | None, app: App
 ) -> Any:
     async with AsyncTestClient(app=presenting(production, certificate), base_url=HTTPS) as client:
         token = await _token(client, app)
         return await client.post(
-            BALANCE, json=_balance_body(world), headers={"Authorization": f"Bearer {token}"}
+            BALANCE, json=balance_body(world), headers={"Authorization": f"Bearer {token}"}
         )
 
 
@@ -104,7 +95,7 @@ async def test_a_bad_token_keeps_the_apis_own_error(production: FastPaths, world
     app = presenting(production, world.organisation_certificate)
     async with AsyncTestClient(app=app, base_url=HTTPS) as client:
         reply = await client.post(
-            BALANCE, json=_balance_body(world), headers={"Authorization": "Bearer " + "x" * 28}
+            BALANCE, json=balance_body(world), headers={"Authorization": "Bearer " + "x" * 28}
         )
     assert (reply.status_code, reply.json()["errorCode"]) == (401, "401.002.01")
 
@@ -116,7 +107,7 @@ async def test_the_sandbox_has_no_transport_rules(world: World) -> None:
         token = await _token(client, world.sandbox_app)
         reply = await client.post(
             BALANCE,
-            json=_balance_body(world) | {"SecurityCredential": "x"},
+            json=balance_body(world) | {"SecurityCredential": "x"},
             headers={"Authorization": f"Bearer {token}"},
         )
     assert reply.status_code != 403, reply.text

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -32,6 +33,7 @@ from pesabox.storage.ledger_store import LedgerStore
 from pesabox.storage.tables import organisations
 from pesabox.storage.types import Connection
 
+SHOP = "https://shop.example"
 # The production organisation whose app calls the mutual-TLS APIs, and another one.
 ORGANISATION = "Safaricom Daraja 000"
 PAYBILL = "600000"
@@ -153,3 +155,17 @@ def build_world(settings: Settings) -> World:
         expired_certificate=expired,
         production_credential=credential,
     )
+
+
+def balance_body(world: World) -> dict[str, Any]:
+    """An Account Balance query of the organisation's PayBill by the production initiator."""
+    return {
+        "Initiator": "testapi",
+        "SecurityCredential": world.production_credential,
+        "CommandID": "AccountBalance",
+        "PartyA": PAYBILL,
+        "IdentifierType": "4",
+        "Remarks": "ok",
+        "QueueTimeOutURL": f"{SHOP}/balance/queue",
+        "ResultURL": f"{SHOP}/balance/result",
+    }

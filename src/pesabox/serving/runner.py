@@ -213,7 +213,8 @@ def run_workers(plan: ServingPlan, sockets: list[socket.socket], workers: int) -
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-    clean = stop_requested and all(p.exitcode == 0 for p in processes)
+    # A worker still starting when the stop came ends by the signal itself: still a stop.
+    clean = stop_requested and all(p.exitcode in (0, -signal.SIGTERM) for p in processes)
     return 0 if clean else 1
 
 
