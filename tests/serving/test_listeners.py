@@ -186,3 +186,10 @@ def test_the_sandbox_serves_productions_own_certificate(world: World, server: Se
         )
     assert served.status_code == 200
     assert served.text == production.certificate_pem
+
+
+def test_productions_pages_are_on_its_one_way_listener(world: World, server: ServeProcess) -> None:
+    with tls_client(world, None) as client:
+        page = client.get(f"{server.url('production', 'https')}/ui/org", follow_redirects=True)
+    assert page.status_code == 200
+    assert "text/html" in page.headers["content-type"]

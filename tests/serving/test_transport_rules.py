@@ -22,8 +22,6 @@ BALANCE = "/mpesa/accountbalance/v1/query"
 OAUTH = "/oauth/v1/generate"
 HTTPS = "https://gateway.test"
 
-Client = AsyncTestClient  # type: ignore[type-arg]
-
 
 @pytest.fixture
 async def production(world: World) -> AsyncIterator[FastPaths]:
@@ -32,7 +30,7 @@ async def production(world: World) -> AsyncIterator[FastPaths]:
     yield create_app(settings, platform=platform)
 
 
-async def _token(client: Client, app: App) -> str:
+async def _token(client: AsyncTestClient[Any], app: App) -> str:
     reply = await client.get(
         OAUTH,
         params={"grant_type": "client_credentials"},
