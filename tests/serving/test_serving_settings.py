@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
+from pesabox.serving.environments import environment_settings
 from pesabox.serving.listeners import Listener, plan_listeners
 from pesabox.settings import Settings, derived_production_url
 
@@ -90,3 +91,18 @@ def test_listener_urls() -> None:
 def test_tls_hostnames() -> None:
     settings = Settings(tls_hostnames=" gateway.example , 10.0.0.5,")
     assert settings.tls_hostname_list() == ["gateway.example", "10.0.0.5"]
+
+
+def test_each_environment_has_its_own_database_and_request_log() -> None:
+    settings = Settings(
+        database_url="sqlite:////srv/pesabox.db",
+        environments="sandbox,production",
+        inspector_database_url="sqlite:////srv/log.db",
+    )
+    sandbox = environment_settings(settings, "sandbox")
+    production = environment_settings(settings, "production")
+    assert (sandbox.environment, sandbox.database_url) == ("sandbox", "sqlite:////srv/pesabox.db")
+    assert sandbox.inspector_database_url == "sqlite:////srv/log.db"
+    assert production.environment == "production"
+    assert production.database_url == "sqlite:////srv/pesabox.production.db"
+    assert production.inspector_database_url is None

@@ -38,7 +38,13 @@ def environment_settings(settings: Settings, environment: Environment) -> Settin
     if environment == "sandbox":
         return settings.model_copy(update={"environment": "sandbox"})
     return settings.model_copy(
-        update={"environment": "production", "database_url": settings.production_url()}
+        update={
+            "environment": "production",
+            "database_url": settings.production_url(),
+            # PESABOX_INSPECTOR_DATABASE_URL is the sandbox's log; production's (when
+            # recorded at all) goes beside production's own database.
+            "inspector_database_url": None,
+        }
     )
 
 

@@ -81,5 +81,4 @@ def bind(listener: Listener) -> tuple[socket.socket, Listener]:
         raise OSError(
             error.errno, f"cannot listen on {listener.url} for {listener.environment}: {error}"
         ) from None
-    sock.set_inheritable(True)
     return sock, dataclasses.replace(listener, port=int(sock.getsockname()[1]))
