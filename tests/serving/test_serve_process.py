@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.serving.served import serving, serving_env, tls_client, wait_for_log
 from tests.serving.world import World, balance_body
@@ -110,4 +111,16 @@ def test_both_environments_on_each_database(world: World, tmp_path: Path) -> Non
                 headers={"Authorization": f"Bearer {token}"},
             )
         assert reply.status_code == 200, reply.text
+        assert server.stop() == 0, server.log()
+
+
+def test_production_alone_listens_on_no_plain_port(sqlite_world: World, tmp_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        plain_port = probe.getsockname()[1]
+    env = {"PESABOX_ENVIRONMENTS": "production", "PESABOX_PORT": str(plain_port)}
+    with serving(sqlite_world, tmp_path, env, listeners=2) as server:
+        assert sorted(server.urls) == [("production", "https"), ("production", "mtls")]
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection(("127.0.0.1", plain_port), timeout=5).close()
         assert server.stop() == 0, server.log()
