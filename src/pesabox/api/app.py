@@ -21,6 +21,7 @@ from pesabox.api.routes.certificates import (
     CertificateSource,
     certificates_router,
 )
+from pesabox.api.routes.change_requests import change_requests_router
 from pesabox.api.routes.handset_menu import handset_menu_router
 from pesabox.api.routes.oauth import generate_token
 from pesabox.api.routes.onboarding import onboarding_router
@@ -93,6 +94,7 @@ def create_litestar(settings: Settings, own_platform: Platform) -> Litestar:
         handlers.append(certificates_router)
         handlers.append(handset_menu_router)
         handlers.append(onboarding_router)
+        handlers.append(change_requests_router)
     handlers.extend(web_routers(settings))
     return Litestar(
         route_handlers=handlers,  # type: ignore[arg-type]
