@@ -214,3 +214,21 @@ async def test_unknown_and_other_developers_crqs_are_not_found(api: Api) -> None
         shortcode=SHORTCODE, payload=crq.go_live("X", ["c2b"]),
     )  # fmt: skip
     _error(await api.get(f"/{other.number}"), 404, "404.001.01")
+
+
+@SQLITE
+async def test_comment_and_withdraw_through_the_api(api: Api) -> None:
+    reply = await api.post("/", api.body("go_live", app_name="Duka Shop", products=["c2b"]))
+    number = reply.json()["number"]
+    commented = await api.post(f"/{number}/comments", {"text": "Test results attached"})
+    assert commented.status_code == 201, commented.text
+    assert (commented.json()["action"], commented.json()["text"]) == (
+        "comment", "Test results attached",
+    )  # fmt: skip
+    assert "comment is required" in _error(
+        await api.post(f"/{number}/comments", {"text": 7}), 400, "400.002.02"
+    )
+    withdrawn = await api.post(f"/{number}/withdraw", {})
+    assert withdrawn.json()["state"] == "withdrawn"
+    assert [e["action"] for e in withdrawn.json()["trail"]] == ["submit", "comment", "withdraw"]
+    _error(await api.post(f"/{number}/withdraw", {}), 409, "409.001.01")

@@ -177,3 +177,15 @@ async def test_two_approvals_on_one_writer_one_wins(world: World) -> None:
     assert [e.action for e in trail].count("approve") == 1
     # One code went out, not two.
     assert len(world.inbox()) == 1
+
+
+async def test_an_org_operator_raises_and_withdraws(world: World) -> None:
+    admin = Actor(ActorKind.ORG_OPERATOR, "duka.admin")
+    request = await world.submit(GO_LIVE, requester=admin, developer_id=None)
+    assert (request.requester, request.developer_id) == (admin, None)
+    mine = await world.service.of_organisation(world.business.organisation_id)
+    assert [r.number for r in mine] == [request.number]
+    assert await world.service.of_developer(DEVELOPER_ID) == []
+    with pytest.raises(crq.ChangeRequestError, match="only the requester"):
+        await world.service.withdraw(request.number, DEVELOPER)
+    assert (await world.service.withdraw(request.number, admin)).state is State.WITHDRAWN

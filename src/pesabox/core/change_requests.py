@@ -196,7 +196,11 @@ class ChangeRequestService:
         numbers = [crq.new_number() for _ in range(_NUMBER_DRAWS)]
 
         def job(conn: Connection) -> str:
-            number = next(n for n in numbers if not change_requests_store.number_taken(conn, n))
+            number = next(
+                (n for n in numbers if not change_requests_store.number_taken(conn, n)), None
+            )
+            if number is None:
+                raise ChangeRequestError("no free CRQ number was drawn; try again")
             change_requests_store.insert_change_request(
                 conn, number=number, kind=crq.KIND_OF[type(payload)],
                 organisation_id=organisation_id, shortcode=shortcode, requester=requester,

@@ -5,6 +5,8 @@ and password), under /onboarding/v1/change-requests:
     GET  /{number}              the CRQ and its trail
     POST /{number}/confirm      the go-live code -> production keys (the secret shown once)
     POST /{number}/code         a new go-live code to the Business Administrator's phone
+    POST /{number}/comments     a comment on the CRQ's trail {"text"}
+    POST /{number}/withdraw     take it back before a decision
     GET  /{number}/certificate  the signed client certificate (PEM)
 
 The service is the `change_requests` of the onboarding services in the app's state (see
@@ -26,8 +28,10 @@ from pesabox.api.routes.onboarding import ONBOARDING_STATE
 from pesabox.api.routes.onboarding import _developer as authenticated_developer
 from pesabox.api.schemas.change_requests import (
     ChangeRequestCreateRequest,
+    CommentRequest,
     ConfirmRequest,
     change_request_out,
+    event_out,
 )
 from pesabox.core.change_requests import ChangeRequestService
 from pesabox.domain.change_requests import (
@@ -141,6 +145,31 @@ async def send_go_live_code(request: AnyRequest, number: FromPath[str]) -> dict[
     return await _answer(work())
 
 
+@post("/{number:str}/comments", status_code=201)
+async def comment_change_request(request: AnyRequest, number: FromPath[str]) -> dict[str, Any]:
+    service, actor, developer_id = await _developer(request)
+    body = await decode(request, CommentRequest)
+
+    async def work() -> dict[str, Any]:
+        await _own(service, number, developer_id)
+        text = body.text if isinstance(body.text, str) else ""
+        return event_out(await service.comment(number, actor, text))
+
+    return await _answer(work())
+
+
+@post("/{number:str}/withdraw", status_code=200)
+async def withdraw_change_request(request: AnyRequest, number: FromPath[str]) -> dict[str, Any]:
+    service, actor, developer_id = await _developer(request)
+
+    async def work() -> dict[str, Any]:
+        await _own(service, number, developer_id)
+        withdrawn = await service.withdraw(number, actor)
+        return change_request_out(withdrawn, (await service.detail(number)).trail)
+
+    return await _answer(work())
+
+
 @get("/{number:str}/certificate", media_type="application/x-pem-file")
 async def download_certificate(request: AnyRequest, number: FromPath[str]) -> Response[str]:
     service, _, developer_id = await _developer(request)
@@ -164,6 +193,8 @@ change_requests_router = Router(
         get_change_request,
         confirm_go_live,
         send_go_live_code,
+        comment_change_request,
+        withdraw_change_request,
         download_certificate,
     ],
     tags=["onboarding"],

@@ -61,6 +61,10 @@ class ConfirmRequest(msgspec.Struct, frozen=True):
     code: Any = None
 
 
+class CommentRequest(msgspec.Struct, frozen=True):
+    text: Any = None
+
+
 def _text(value: Any, field: str) -> str:
     if not isinstance(value, str):
         raise ChangeRequestError(f"{field} is required")
