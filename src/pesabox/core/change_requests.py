@@ -249,7 +249,7 @@ class ChangeRequestService:
         crq.next_state(request.state, Action.APPROVE)
         note = text.strip() if text and text.strip() else None
         if request.kind is Kind.CERTIFICATE:
-            return await self._approve_certificate(request, actor, note)
+            return await self._sign(request, expected=State.IN_REVIEW, approver=actor, note=note)
         if request.kind is Kind.GO_LIVE:
             await self.go_live.approve(request, actor, note)
             return (await self.detail(number)).request
@@ -298,11 +298,6 @@ class ChangeRequestService:
 
         await self._platform.writer.submit(job)
         return (await self.detail(number)).request
-
-    async def _approve_certificate(
-        self, request: ChangeRequest, actor: Actor, note: str | None
-    ) -> ChangeRequest:
-        return await self._sign(request, expected=State.IN_REVIEW, approver=actor, note=note)
 
     async def _sign(
         self, request: ChangeRequest, *, expected: State, approver: Actor | None, note: str | None
