@@ -6,6 +6,8 @@ from __future__ import annotations
 import itertools
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import Engine, func, select, update
 
 from pesabox.domain import change_requests as crq
@@ -145,3 +147,29 @@ def test_move_with_a_stale_state_changes_nothing(engine: Engine) -> None:
     assert (first, second) == (True, False)
     assert final is not None and final.state is State.APPROVED
     assert _event_count(engine, number) == 2
+
+
+@SQLITE
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(actions=st.lists(st.sampled_from(MOVES), max_size=8))
+def test_any_sequence_of_moves_follows_the_table(engine: Engine, actions: list[Action]) -> None:
+    """Whatever is tried, in any order, the stored state is the table's walk over the legal
+    moves, and the trail holds exactly those moves."""
+    number = _stored_in(engine, State.SUBMITTED)
+    expected, legal = State.SUBMITTED, []
+    for action in actions:
+        try:
+            with write_transaction(engine) as conn:
+                store.apply(conn, number, action, SYSTEM, now=2.0)
+        except crq.IllegalTransition:
+            assert (expected, action) not in LEGAL
+            continue
+        expected = LEGAL[(expected, action)]
+        legal.append(action.value)
+    with engine.connect() as conn:
+        stored = store.get_change_request(conn, number)
+        trail = [event.action for event in store.events(conn, number)]
+    assert stored is not None and stored.state is expected
+    assert trail == ["submit", *legal]
