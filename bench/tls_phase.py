@@ -124,6 +124,7 @@ def tls_figures(e2e: dict[str, Any], b2c: dict[str, Any], tls: dict[str, Any]) -
         "stk_https_per_plain": (
             round(stk["completed_per_s"] / plain_stk, 3) if plain_stk else None
         ),
+        "server_cpu_us_per_plain_payment": _per_us(e2e["cpu_s"], e2e["completed_in_window"]),
         "server_cpu_us_per_https_payment": _per_us(stk["cpu_s"], stk["completed_in_window"]),
         "b2c_mtls_payouts_per_s": mtls["completed_per_s"],
         "b2c_mtls_accepted": mtls["accepted"],
@@ -133,6 +134,7 @@ def tls_figures(e2e: dict[str, Any], b2c: dict[str, Any], tls: dict[str, Any]) -
         "b2c_mtls_per_plain": (
             round(mtls["completed_per_s"] / plain_b2c, 3) if plain_b2c else None
         ),
+        "server_cpu_us_per_plain_payout": _per_us(b2c["cpu_s"], b2c["completed_in_window"]),
         "server_cpu_us_per_mtls_payout": _per_us(mtls["cpu_s"], mtls["completed_in_window"]),
     }
 

@@ -16,6 +16,7 @@ from aiohttp import web
 from bench.loadgen import B2cRun, Prepared, RequestFailed, new_client
 from bench.production_fixture import B2C_SHORTCODE, INITIATOR_PASSWORD, ProductionBusiness, prepare
 from bench.receiver import make_app, tls_context
+from bench.tls_cost import make_certificate, measure
 from cryptography.hazmat.primitives.asymmetric import padding
 from sqlalchemy import func, select
 
@@ -195,3 +196,12 @@ def test_phase_g_jobs_are_c_and_e_over_tls(business: tuple[ProductionBusiness, P
     assert doc["SecurityCredential"] == made.security_credential
     assert doc["PartyB"] == "254720000000"
     assert doc["ResultURL"] == "https://127.0.0.1:6/b2c/payout-mtls/result"
+
+
+def test_tls_cost_measures_both_transports(tmp_path: Path) -> None:
+    tls = make_certificate(tmp_path)
+    for transport in (None, tls):
+        run = measure(transport, connections=2, exchanges=200)
+        assert run["exchanges"] == 200
+        # CPU is read in clock ticks: a short run may show none.
+        assert run["server_us"] >= 0 and run["client_us"] >= 0
