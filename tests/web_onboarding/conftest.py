@@ -28,8 +28,9 @@ from pesabox.core.onboarding import OnboardingService
 from pesabox.core.onboarding_services import OnboardingServices
 from pesabox.core.platform import Platform
 from pesabox.domain.onboarding.documents import REQUIRED_DOCUMENTS, BusinessType
+from pesabox.security.credentials import pin_digest
 from pesabox.settings import Settings
-from pesabox.storage import pki_store
+from pesabox.storage import onboarding_store, pki_store
 from pesabox.storage.db import make_engine, write_transaction
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
@@ -94,10 +95,14 @@ async def client(world: World) -> AsyncIterator[Any]:
 
 
 @pytest.fixture
-async def operator(world: World) -> None:
-    await world.services.onboarding.accounts.create_platform_operator(
-        username=OPERATOR, name="Review Er", password=OPERATOR_PASSWORD
-    )
+def operator(world: World) -> None:
+    """A platform operator, written straight into the platform database (the service's
+    writer runs on the app's own loop, which the test client keeps to itself)."""
+    with write_transaction(world.sandbox.engine) as conn:
+        onboarding_store.add_platform_operator(
+            conn, username=OPERATOR, name="Review Er",
+            password_digest=pin_digest(OPERATOR_PASSWORD), now=time.time(),
+        )  # fmt: skip
 
 
 def csrf_of(html: str) -> str:
