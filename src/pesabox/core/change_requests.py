@@ -409,12 +409,16 @@ class OnboardedBusinesses:
         )
 
 
-def change_request_service(sandbox: Platform, production: Platform) -> ChangeRequestService:
+def change_request_service(
+    sandbox: Platform, production: Platform, *, wall_clock: Clock | None = None
+) -> ChangeRequestService:
     """The service as `pesabox serve` builds it: CRQs in the sandbox Platform's database (the
-    platform database), implemented in production's, signed by the platform CA."""
+    platform database), implemented in production's, signed by the platform CA. Tests pass a
+    settable `wall_clock` (the trail's times, the codes' lifetimes)."""
     return ChangeRequestService(
         platform=Environment.of(sandbox),
         production=Environment.of(production),
         businesses=OnboardedBusinesses(),
         certificates=PlatformCa(),
+        wall_clock=wall_clock,
     )
