@@ -3,9 +3,12 @@ confirmed makes exactly one production app bound to the organisation."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from sqlalchemy import select, update
 
+from pesabox.core.go_live import ProductionKeys
 from pesabox.domain import change_requests as crq
 from pesabox.domain.change_requests import State
 from pesabox.domain.products import Product
@@ -153,3 +156,17 @@ def _back_to_approved(world: World, number: str) -> None:
         )
     with world.production.connect() as conn:
         assert conn.execute(select(apps.c.id)).all()
+
+
+async def test_two_confirms_at_once_make_one_app(world: World) -> None:
+    number = await _approved(world)
+    code = world.last_code()
+    outcomes = await asyncio.gather(
+        world.service.confirm(number, code, DEVELOPER),
+        world.service.confirm(number, code, DEVELOPER),
+        return_exceptions=True,
+    )
+    keys = [o for o in outcomes if isinstance(o, ProductionKeys)]
+    refused = [o for o in outcomes if isinstance(o, crq.ChangeRequestError)]
+    assert len(keys) == 1 and len(refused) == 1, outcomes
+    assert [app.id for app in _production_apps(world)] == [keys[0].app_id]
