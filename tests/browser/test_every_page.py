@@ -34,6 +34,7 @@ PORTAL_PAGES = [
     f"{PORTAL}/operators",
     f"{PORTAL}/c2b",
     f"{PORTAL}/credential",
+    f"{PORTAL}/crqs",
 ]
 WIDTHS = {"narrow": NARROW, "wide": WIDE}
 
