@@ -44,7 +44,9 @@ class CodeForm:
 
 
 def developer_actor(developer: DeveloperRecord) -> Actor:
-    return Actor(ActorKind.DEVELOPER, developer.email)
+    """The developer as CRQs name them: by id, as the onboarding API does, so a CRQ raised
+    here may be withdrawn there."""
+    return Actor(ActorKind.DEVELOPER, str(developer.id))
 
 
 def crq_url(number: str) -> str:
