@@ -32,6 +32,9 @@ from pesabox.security.credentials import pin_digest
 from pesabox.settings import Settings
 from pesabox.storage import onboarding_store, pki_store
 from pesabox.storage.db import make_engine, write_transaction
+from pesabox.storage.migrate import upgrade_to_head
+from tests.environments.databases import EnvironmentUrls, fresh_environment_urls
+from tests.support import seed_database
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
@@ -67,24 +70,48 @@ def _services(
     return OnboardingServices(onboarding, change_requests, sandbox.engine)
 
 
+def _prepare(kind: str, urls: EnvironmentUrls, templates: dict[str, object]) -> None:
+    """The platform database seeded like the sandbox, with the platform CA; production's
+    migrated. SQLite copies the session's template files; PostgreSQL migrates and seeds."""
+    if kind == "sqlite":
+        shutil.copy(templates["seeded"], urls.platform.removeprefix("sqlite:///"))  # type: ignore[arg-type]
+        shutil.copy(templates["migrated"], urls.production.removeprefix("sqlite:///"))  # type: ignore[arg-type]
+    for url in (urls.platform, urls.production):
+        engine = make_engine(url)
+        if kind != "sqlite":
+            upgrade_to_head(engine)
+        if url == urls.platform:
+            if kind != "sqlite":
+                seed_database(engine)
+            with write_transaction(engine) as conn:
+                pki_store.ensure_authority(conn, now=time.time())
+        engine.dispose()
+
+
 @pytest.fixture
-async def world(tmp_path: Path, sqlite_templates: dict[str, object]) -> AsyncIterator[World]:
-    shutil.copy(sqlite_templates["seeded"], tmp_path / "platform.db")  # type: ignore[arg-type]
-    shutil.copy(sqlite_templates["migrated"], tmp_path / "production.db")  # type: ignore[arg-type]
-    platform_url = f"sqlite:///{tmp_path}/platform.db"
-    settings = Settings(database_url=platform_url, poll_interval_s=0.05, web_cookie_secure=False)
-    sandbox = Platform(settings, engine=make_engine(platform_url, pool_size=4))
-    with write_transaction(sandbox.engine) as conn:
-        pki_store.ensure_authority(conn, now=time.time())
-    production_url = f"sqlite:///{tmp_path}/production.db"
-    production = Platform(
-        settings.model_copy(update={"environment": "production", "database_url": production_url}),
-        engine=make_engine(production_url, pool_size=4),
-    )
-    clock, wall = FixedClock(time.time()), FixedClock(time.time())
-    yield World(_services(sandbox, production, clock, wall), sandbox, production, clock, wall)
-    await sandbox.stop()
-    await production.stop()
+async def world(
+    request: pytest.FixtureRequest, tmp_path: Path, sqlite_templates: dict[str, object]
+) -> AsyncIterator[World]:
+    """SQLite unless a test asks for PostgreSQL (`parametrize("world", ..., indirect=True)`)."""
+    kind = getattr(request, "param", "sqlite")
+    with fresh_environment_urls(kind, str(tmp_path)) as urls:
+        _prepare(kind, urls, sqlite_templates)
+        settings = Settings(
+            database_url=urls.platform, poll_interval_s=0.05, web_cookie_secure=False
+        )
+        sandbox = Platform(settings, engine=make_engine(urls.platform, pool_size=4))
+        production = Platform(
+            settings.model_copy(
+                update={"environment": "production", "database_url": urls.production}
+            ),
+            engine=make_engine(urls.production, pool_size=4),
+        )
+        clock, wall = FixedClock(time.time()), FixedClock(time.time())
+        yield World(_services(sandbox, production, clock, wall), sandbox, production, clock, wall)
+        await sandbox.stop()
+        await production.stop()
+        sandbox.engine.dispose()
+        production.engine.dispose()
 
 
 @pytest.fixture

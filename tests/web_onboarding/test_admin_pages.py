@@ -7,7 +7,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
+
 from pesabox.domain.change_requests import State
+from tests.conftest import DATABASES
 from tests.security.pki_helpers import make_csr
 from tests.web_onboarding.conftest import (
     ADMIN_PHONE,
@@ -140,6 +143,7 @@ async def _go_live_crq(client: Any) -> str:
     return number
 
 
+@pytest.mark.parametrize("world", DATABASES, indirect=True)
 async def test_admin_go_live_code_gives_the_production_keys_once(
     client: Any, operator: None, world: World
 ) -> None:
