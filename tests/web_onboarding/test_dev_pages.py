@@ -9,6 +9,7 @@ from litestar.testing import AsyncTestClient
 
 from pesabox.api.app import create_app
 from tests.web_onboarding.conftest import (
+    PDF,
     PNG,
     World,
     apply,
@@ -111,6 +112,18 @@ async def test_dev_application_refuses_a_file_that_is_not_what_it_claims(client:
     assert "Owner_ids (ids.pdf) is not a PDF, PNG or JPEG file" in reply.text
     assert "Cr12 (cr12.pdf) was sent as application/pdf but its content is image/png" in reply.text
     assert "KRA PIN" in reply.text
+
+
+async def test_dev_application_over_the_upload_limit_is_a_page_not_an_error(
+    client: Any,
+) -> None:
+    await sign_up(client)
+    files = document_files()
+    files["owner_ids"] = ("ids.pdf", PDF + b"\0" * (22 * 1024 * 1024), "application/pdf")
+    reply = await apply(client, files)
+    assert reply.status_code == 413
+    assert "documents add up to at most 21 MB" in reply.text
+    assert "Mama Mboga" not in (await client.get("/ui/dev")).text
 
 
 async def test_dev_application_without_the_csrf_token_is_refused(client: Any) -> None:

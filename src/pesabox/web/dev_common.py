@@ -17,6 +17,7 @@ from litestar.datastructures import Cookie
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import Redirect
+from litestar.status_codes import HTTP_413_REQUEST_ENTITY_TOO_LARGE
 from litestar.types import ExceptionHandlersMap
 
 from pesabox.core.onboarding_services import ONBOARDING_STATE, OnboardingServices
@@ -132,6 +133,16 @@ def refused(request: AnyRequest, error: Exception) -> Response[Any]:
     return _refused(request, int(getattr(error, "http_status", 400)), refusal_text(error))
 
 
+def too_large(request: AnyRequest, _: Exception) -> Response[Any]:
+    """A body over its route's limit (413), as a page rather than the API's error."""
+    limit_mb = UPLOAD_BODY_BYTES_MAX // (1024 * 1024)
+    return _refused(
+        request,
+        413,
+        f"That is too much to send at once: documents add up to at most {limit_mb} MB.",
+    )
+
+
 def not_served(request: AnyRequest, _: OnboardingNotServed) -> Response[Any]:
     return _refused(
         request,
@@ -145,6 +156,7 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     OnboardingNotFound: not_found,
     ChangeRequestNotFound: not_found,
     OnboardingNotServed: not_served,
+    HTTP_413_REQUEST_ENTITY_TOO_LARGE: too_large,
     OnboardingError: refused,
     ChangeRequestError: refused,
 }
