@@ -34,8 +34,8 @@ from pesabox.storage import onboarding_store
 from pesabox.storage.db import make_engine, write_transaction
 from pesabox.storage.ledger_store import LedgerStore
 from pesabox.storage.migrate import upgrade_to_head
-from tests.browser.accessibility import assert_usable
 from tests.browser.conftest import EXPECT_TIMEOUT_MS, NARROW, WIDE, Screenshot, running_server
+from tests.browser.test_every_page import _check as check_page
 from tests.databases import fresh_database_url
 from tests.e2e import CUSTOMER, PesaboxServer, Sandbox, daraja_timestamp, free_port, prepare_sandbox
 
@@ -238,11 +238,12 @@ def stk_push_in_production(
 
 
 def _usable_at_both_widths(page: Page, urls: list[str]) -> None:
+    """test_every_page's check (labels, width, the keyboard reaching every control) on pages
+    that need a server of both environments and a signed-in person."""
     for viewport in (NARROW, WIDE):
         page.set_viewport_size(viewport)
         for url in urls:
-            page.goto(url)
-            assert_usable(page)
+            check_page(page, url)
     page.set_viewport_size(WIDE)
 
 
