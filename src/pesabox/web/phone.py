@@ -163,28 +163,32 @@ async def _live_parts(request: AnyRequest, msisdn: str) -> dict[str, Any]:
     }
 
 
-def _checked(msisdn: str) -> str:
-    # Anything but a Safaricom number (a NUL, say, which PostgreSQL refuses in text) never
-    # reaches the database: the live parts answer 404 as for no such phone.
-    if not MSISDN.fullmatch(msisdn):
+async def _checked(request: AnyRequest, msisdn: str) -> str:
+    # The live parts show what phone_page shows, so they refuse what it refuses: a number
+    # that is no simulated customer's (its inbox may hold a go-live code) answers 404. Anything
+    # but a Safaricom number (a NUL, say, which PostgreSQL refuses in text) never reaches the
+    # database.
+    if await _phone_or_none(request, msisdn) is None:
         raise NotFoundException("No customer has that number.")
     return msisdn
 
 
 @get("/phone/{msisdn:str}/prompts", include_in_schema=False)
 async def prompts_fragment(request: AnyRequest, msisdn: FromPath[str]) -> Template:
-    parts = await _live_parts(request, _checked(msisdn))
+    parts = await _live_parts(request, await _checked(request, msisdn))
     return fragment(request, "phone/prompts.html", **parts)
 
 
 @get("/phone/{msisdn:str}/inbox", include_in_schema=False)
 async def inbox_fragment(request: AnyRequest, msisdn: FromPath[str]) -> Template:
-    return fragment(request, "phone/inbox.html", **await _live_parts(request, _checked(msisdn)))
+    return fragment(
+        request, "phone/inbox.html", **await _live_parts(request, await _checked(request, msisdn))
+    )
 
 
 @get("/phone/{msisdn:str}/events", include_in_schema=False)
 async def phone_events(request: AnyRequest, msisdn: FromPath[str]) -> ServerSentEvent:
-    _checked(msisdn)
+    await _checked(request, msisdn)
     handsets = platform_of(request).handsets
 
     async def summary() -> tuple[Any, ...]:
