@@ -7,10 +7,11 @@ import time
 from collections import Counter
 from collections.abc import AsyncIterator
 
+import orjson
 import pytest
 from sqlalchemy import Engine, select
 
-from pesabox.callbacks.queries import schedule_resend
+from pesabox.callbacks.queries import ClaimedCallback, schedule_resend
 from pesabox.clock import FixedClock
 from pesabox.storage.db import make_engine, read_transaction, write_transaction
 from pesabox.storage.migrate import upgrade_to_head
@@ -315,3 +316,40 @@ async def test_dispatcher_survives_database_errors(database_url: str, receiver: 
         assert row["status"] == "delivered"
     finally:
         engine.dispose()
+
+
+async def test_rows_handed_over_past_the_cap_are_delivered_without_waiting_out_their_lease(
+    engine: Engine, receiver: Receiver
+) -> None:
+    # One POST slot: two rows fit in flight, the other four are handed over past the cap.
+    # Born leased for five minutes on a clock that never moves, a row left leased would
+    # never be delivered; released, the claim loop takes it as soon as a slot frees.
+    clock = FixedClock()
+    lease_until = clock.now() + 300
+    ids = [
+        add_callback(
+            engine,
+            receiver.url(f"/cb/{n}"),
+            now=clock.now(),
+            transaction_id=f"ws_CO_{n}",
+            claimed_until=lease_until,
+        )
+        for n in range(6)
+    ]
+    settings = fast_settings(engine, callback_concurrency=1)
+    async with running_dispatcher(engine, settings, clock=clock) as dispatcher:
+        for callback_id, n in zip(ids, range(6), strict=True):
+            dispatcher.hand_over(
+                ClaimedCallback(
+                    id=callback_id,
+                    url=receiver.url(f"/cb/{n}"),
+                    payload=orjson.dumps(load(engine, callback_id)["payload"]).decode(),
+                    attempts=0,
+                    max_attempts=3,
+                    fail_first=0,
+                    delay_s=0.0,
+                )
+            )
+        rows = [await settled(engine, callback_id) for callback_id in ids]
+    assert [row["status"] for row in rows] == ["delivered"] * 6
+    assert all(len(receiver.on(f"/cb/{n}")) == 1 for n in range(6))

@@ -108,6 +108,8 @@ class CallbackDispatcher:
         self._in_flight_max = 2 * concurrency
         self._refill_at = concurrency
         self._in_flight: dict[asyncio.Task[None], ClaimedCallback] = {}
+        # Rows handed over while every slot was taken, whose claims are to be released.
+        self._overflow: list[int] = []
         self._wake = asyncio.Event()
         self._slot_freed = asyncio.Event()
         self.counters = DispatcherCounters()
@@ -131,7 +133,8 @@ class CallbackDispatcher:
         self._wake.set()
         self._slot_freed.set()
         await self._loop_task
-        abandoned = await self._drain_in_flight()
+        abandoned = await self._drain_in_flight() + self._overflow
+        self._overflow = []
         await self._recorder.flush()
         if abandoned:
             await self._release(abandoned)
@@ -145,9 +148,12 @@ class CallbackDispatcher:
         """
         if self._loop_task is None or self._stopping:
             return
-        # Past the cap the row is left to lapse and be claimed like any other: a backlog
-        # stays bounded, and no handed-over row waits for a slot longer than its lease.
+        # Past the cap the row goes back to the table (its claim released in the loop's next
+        # step, many at once), where the claim loop takes it as soon as a slot frees. Left
+        # leased, it would wait out its whole lease (30 s) while slots sat idle.
         if len(self._in_flight) >= self._in_flight_max:
+            self._overflow.append(row.id)
+            self._slot_freed.set()
             return
         self._launch(row)
 
@@ -182,6 +188,9 @@ class CallbackDispatcher:
                 await _wait(self._wake, self._settings.poll_interval_s)
 
     async def _step(self) -> None:
+        if self._overflow:
+            released, self._overflow = self._overflow, []
+            await self._release(released)
         if len(self._in_flight) > self._refill_at:
             self._slot_freed.clear()
             await _wait(self._slot_freed, self._settings.poll_interval_s)
