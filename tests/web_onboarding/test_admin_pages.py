@@ -197,3 +197,18 @@ async def test_admin_signs_a_csr_and_the_developer_downloads_the_certificate(
     queue = await client.get("/ui/admin/crqs?state=implemented&kind=certificate")
     assert f'data-crq="{number}"' in queue.text
     assert f'data-crq="{number}"' not in (await client.get("/ui/admin/crqs?state=submitted")).text
+
+
+async def test_admin_rejected_lnmo_shows_its_reason_and_may_be_sent_again(
+    client: Any, operator: None, world: World
+) -> None:
+    await approved_business(client)
+    await post_form(client, "/ui/dev", "/ui/dev/applications/1/lnmo")
+    lnmo_url = f"/ui/admin/lnmo/{_number((await client.get('/ui/admin')).text, '/ui/admin/lnmo/')}"
+    await post_form(client, lnmo_url, f"{lnmo_url}/review")
+    world.clock.advance(7 * _DAY_S)
+    await post_form(client, lnmo_url, f"{lnmo_url}/reject", reason="No callback URL on file")
+    dashboard = await client.get("/ui/dev")
+    assert "was rejected: No callback URL on file" in dashboard.text
+    again = await post_form(client, "/ui/dev", "/ui/dev/applications/1/lnmo")
+    assert "application is sent" in again.text and "<strong>submitted</strong>" in again.text

@@ -37,9 +37,9 @@ async def dashboard(request: AnyRequest) -> Template:
     services = services_of(request)
     onboarding = services.onboarding
     applications = await onboarding.applications.of_developer(developer)
-    lnmo = {
-        record.application_id: record for record in await onboarding.lnmo.of_developer(developer)
-    }
+    # The newest LNMO application of each business (a rejected one may be followed by another).
+    records = sorted(await onboarding.lnmo.of_developer(developer), key=lambda record: record.id)
+    lnmo = {record.application_id: record for record in records}
     return page(
         request,
         "dev/dashboard.html",
