@@ -48,6 +48,9 @@ async def test_dev_sign_up_refused_lists_every_problem_and_keeps_the_values(clie
 async def test_dev_pages_need_a_session(client: Any) -> None:
     reply = await client.get("/ui/dev", follow_redirects=False)
     assert reply.status_code == 303 and reply.headers["location"] == "/ui/dev/login"
+    token = csrf_of((await client.get("/ui/dev/login")).text)
+    posted = await client.post("/ui/dev/apps", data={"_csrf_token": token, "name": "shop"})
+    assert posted.status_code == 403 and "Your session has ended" in posted.text
 
 
 async def test_dev_sandbox_app_shows_its_secret_once_then_deletes(client: Any) -> None:

@@ -117,11 +117,17 @@ def _refused(request: AnyRequest, status: int, reason: str) -> Response[Any]:
 
 
 def signed_out(request: AnyRequest, error: SignInNeeded) -> Response[Any]:
+    """A page without a session goes to the sign-in page; a form posted without one is
+    refused (403), nothing done: it may be forged, and its effect must not wait for a
+    sign-in. The page says where to sign in."""
     if request.method == "GET":
         return redirect(request, error.login_url)
-    return redirect(
-        request, error.login_url, Notice("Your session has ended; sign in again.", "error")
-    )
+    template = page(
+        request, "dev/refused.html", status=403, reason="Your session has ended; sign in again.",
+        login_url=error.login_url,
+    )  # fmt: skip
+    template.status_code = 403
+    return template
 
 
 def not_found(request: AnyRequest, error: Exception) -> Response[Any]:
