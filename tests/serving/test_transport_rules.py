@@ -4,6 +4,8 @@ app's organisation, read from the ASGI TLS extension."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -109,3 +111,83 @@ async def test_the_sandbox_has_no_transport_rules(world: World) -> None:
             headers={"Authorization": f"Bearer {token}"},
         )
     assert reply.status_code != 403, reply.text
+
+
+async def _send(
+    client: AsyncTestClient[Any],
+    path: str,
+    *,
+    headers: list[tuple[bytes, bytes]],
+    body: bytes = b"{}",
+) -> tuple[int, dict[str, Any]]:
+    """One request handed to the client's app as its raw ASGI scope, on the loop that runs
+    the app: the test client folds repeated headers into one and resolves dot segments,
+    which these tests need to send as they are."""
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+        "scheme": "https", "path": path, "raw_path": path.encode(), "query_string": b"",
+        "root_path": "", "client": ("127.0.0.1", 50000), "server": ("gateway.test", 443),
+        "headers": [(b"host", b"gateway.test"), (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()), *headers],
+    }  # fmt: skip
+    messages = [{"type": "http.request", "body": body, "more_body": False}]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    await asyncio.to_thread(client.blocking_portal.call, client.app, scope, receive, send)
+    status = next(m["status"] for m in sent if m["type"] == "http.response.start")
+    payload = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    return status, json.loads(payload) if payload else {}
+
+
+@pytest.mark.parametrize("junk_first", [True, False])
+async def test_a_second_authorization_header_is_refused(
+    production: FastPaths, world: World, junk_first: bool
+) -> None:
+    # Another organisation's certificate with a junk token beside the organisation's own: the
+    # check and the API must never read different headers, so two are refused outright.
+    app = presenting(production, world.other_organisation_certificate)
+    async with AsyncTestClient(app=app, base_url=HTTPS) as client:
+        token = await _token(client, world.production_app)
+        headers = [
+            (b"authorization", b"Bearer " + b"x" * 28),
+            (b"authorization", f"Bearer {token}".encode()),
+        ]
+        status, body = await _send(
+            client, BALANCE, headers=headers if junk_first else headers[::-1],
+            body=json.dumps(balance_body(world)).encode(),
+        )  # fmt: skip
+    assert (status, body["errorCode"]) == (404, "404.001.04"), body
+    assert body["errorMessage"] == "Invalid Authentication Header"
+
+
+async def test_two_authorization_headers_are_refused_even_with_the_right_certificate(
+    production: FastPaths, world: World
+) -> None:
+    app = presenting(production, world.organisation_certificate)
+    async with AsyncTestClient(app=app, base_url=HTTPS) as client:
+        token = await _token(client, world.production_app)
+        status, body = await _send(
+            client, BALANCE, headers=[(b"Authorization", f"Bearer {token}".encode())] * 2,
+            body=json.dumps(balance_body(world)).encode(),
+        )  # fmt: skip
+    assert (status, body["errorCode"]) == (404, "404.001.04"), body
+
+
+async def test_the_raw_request_helper_admits_one_authorization_header(
+    production: FastPaths, world: World
+) -> None:
+    # The seam above, checked once against the ordinary case.
+    app = presenting(production, world.organisation_certificate)
+    async with AsyncTestClient(app=app, base_url=HTTPS) as client:
+        token = await _token(client, world.production_app)
+        status, body = await _send(
+            client, BALANCE, headers=[(b"authorization", f"Bearer {token}".encode())],
+            body=json.dumps(balance_body(world)).encode(),
+        )  # fmt: skip
+    assert status == 200, body

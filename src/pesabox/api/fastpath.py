@@ -319,6 +319,15 @@ ENDPOINTS: dict[str, Endpoint] = {
 }
 
 
+def _first_of_each(raw: list[tuple[bytes, bytes]]) -> dict[bytes, bytes]:
+    """The headers by lowercased name, the first of a repeated one winning: as Litestar reads
+    them, and as production's transport check reads Authorization (which refuses a repeat)."""
+    headers: dict[bytes, bytes] = {}
+    for name, value in raw:
+        headers.setdefault(name.lower(), value)
+    return headers
+
+
 class FastPaths:
     """ASGI middleware: serves `ENDPOINTS` itself and passes everything else on."""
 
@@ -385,7 +394,7 @@ class FastPaths:
             if scope["method"] != "POST":
                 raise MethodNotAllowed(scope["method"])
             body = await self._read_body(receive)
-            headers = {name.lower(): value for name, value in scope["headers"]}
+            headers = _first_of_each(scope["headers"])
             status, payload = await endpoint(self._platform, FastRequest(headers, body))
         except PesaError as error:
             status, payload = error_reply(error, method=scope["method"], path=scope["path"])

@@ -7,6 +7,9 @@ organisation of the app making the call. The certificate reaches the app through
 extension (`scope["extensions"]["tls"]["client_cert_chain"]`), which pesabox's uvicorn
 protocol fills in (serving/tls_protocol.py). The sandbox has none of these rules.
 
+A request with more than one Authorization header is refused (404.001.04 Invalid
+Authentication Header): the organisation check and the API must read the same one.
+
 A refusal is a Daraja-shaped 403 (`pesabox.errors.TransportRefused`); the codes are listed in
 docs/reference/transport.md. A missing or bad token is left to the API, which answers it in
 its own words, so the certificate rules never change what an integrator sees for a token.
@@ -21,11 +24,17 @@ from pesabox.errors import (
     CertificateOrganisationMismatch,
     ClientCertificateRequired,
     HttpsRequired,
+    InvalidAuthenticationHeader,
 )
 from pesabox.security.csr_policy import client_identity
 from pesabox.security.oauth import AccessTokens
 
-__all__ = ["ProductionTransport", "client_certificate_pem", "needs_client_certificate"]
+__all__ = [
+    "ProductionTransport",
+    "authorization_header",
+    "client_certificate_pem",
+    "needs_client_certificate",
+]
 
 _API_PREFIX = "/mpesa/"
 # Open to any https caller with a token: Daraja's 1-way TLS APIs. (OAuth is not under /mpesa/.)
@@ -44,11 +53,13 @@ def client_certificate_pem(scope: dict[str, Any]) -> str | None:
     return chain[0] if chain else None
 
 
-def _header(scope: dict[str, Any], name: bytes) -> str | None:
-    for key, value in scope["headers"]:
-        if key.lower() == name:
-            return bytes(value).decode("latin-1")
-    return None
+def authorization_header(scope: dict[str, Any]) -> str | None:
+    """The request's one Authorization header. Two or more are refused: the organisation
+    check here and the API behind it could otherwise each read a different one."""
+    values = [value for key, value in scope["headers"] if key.lower() == b"authorization"]
+    if len(values) > 1:
+        raise InvalidAuthenticationHeader()
+    return bytes(values[0]).decode("latin-1") if values else None
 
 
 class ProductionTransport:
@@ -60,6 +71,7 @@ class ProductionTransport:
     async def admit(self, scope: dict[str, Any]) -> None:
         if scope.get("scheme") != "https":
             raise HttpsRequired()
+        authorization = authorization_header(scope)
         if not needs_client_certificate(scope.get("path", "")):
             return
         pem = client_certificate_pem(scope)
@@ -70,7 +82,7 @@ class ProductionTransport:
         if identity is None:
             # A certificate of the platform CA that names no organisation (a broker's).
             raise CertificateOrganisationMismatch()
-        grant = await self._tokens.grant_of(_header(scope, b"authorization"))
+        grant = await self._tokens.grant_of(authorization)
         if grant is None:
             return
         if grant.organisation_id is None:
