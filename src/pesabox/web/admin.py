@@ -1,7 +1,7 @@
 """/ui/admin: the platform operators' console. An operator signs in (admin_session) and
 works three queues: business applications and LNMO applications (admin_applications), and
-change requests (admin_crqs). Every action is a POST form with its CSRF token; a forged one
-without a session goes to the sign-in page, without the token it is refused (403)."""
+change requests (admin_crqs). Every action is a POST form with its CSRF token; one without a
+session or without the token is refused (403) and changes nothing."""
 
 from __future__ import annotations
 
