@@ -211,3 +211,28 @@ async def test_admin_rejected_lnmo_shows_its_reason_and_may_be_sent_again(
     assert "was rejected: No callback URL on file" in dashboard.text
     again = await post_form(client, "/ui/dev", "/ui/dev/applications/1/lnmo")
     assert "application is sent" in again.text and "<strong>submitted</strong>" in again.text
+
+
+async def test_admin_bad_ids_in_addresses_are_refused_never_a_server_error(
+    client: Any, operator: None
+) -> None:
+    await sign_up(client)
+    await sign_in_operator(client)
+    huge = "99999999999999999999"
+    out_of_range = [
+        f"/ui/dev/applications/{huge}",
+        "/ui/dev/documents/0",
+        f"/ui/admin/applications/{huge}",
+        "/ui/admin/lnmo/-1",
+        f"/ui/admin/documents/{huge}",
+    ]
+    for url in out_of_range:
+        reply = await client.get(url)
+        assert reply.status_code == 400 and "out of range" in reply.text, url
+    assert (await client.get("/ui/admin/applications/5")).status_code == 404
+    assert (await client.get("/ui/admin/crqs/CRQ%00")).status_code == 404
+    assert (await client.get("/ui/admin/crqs?state=%00&kind=zz")).status_code == 200
+    posted = await post_form(
+        client, "/ui/admin", f"/ui/admin/applications/{huge}/reject", reason="x"
+    )
+    assert posted.status_code == 400

@@ -7,14 +7,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import get, post
-from litestar.params import FromPath
 from litestar.response import Redirect, Response, Template
 
 from pesabox.domain.onboarding.documents import DOCUMENT_LABELS
 from pesabox.domain.onboarding.states import ApplicationState, LnmoState
 from pesabox.web.admin_session import current_operator
 from pesabox.web.dev_business import document_response
-from pesabox.web.dev_common import FORM, ReasonForm, form_action, services_of
+from pesabox.web.dev_common import FORM, ReasonForm, RecordId, form_action, services_of
 from pesabox.web.pages import AnyRequest, page
 
 # What the console offers in each state (the service refuses anything else).
@@ -35,7 +34,7 @@ def lnmo_url(lnmo_id: int) -> str:
 
 
 @get("/applications/{application_id:int}", include_in_schema=False)
-async def application_page(request: AnyRequest, application_id: FromPath[int]) -> Template:
+async def application_page(request: AnyRequest, application_id: RecordId) -> Template:
     operator = await current_operator(request)
     applications = services_of(request).onboarding.applications
     application = await applications.get(operator, application_id)
@@ -52,14 +51,14 @@ async def application_page(request: AnyRequest, application_id: FromPath[int]) -
 
 
 @get("/documents/{document_id:int}", include_in_schema=False)
-async def document_download(request: AnyRequest, document_id: FromPath[int]) -> Response[bytes]:
+async def document_download(request: AnyRequest, document_id: RecordId) -> Response[bytes]:
     operator = await current_operator(request)
     info, data = await services_of(request).onboarding.applications.document(operator, document_id)
     return document_response(info, data)
 
 
 @post("/applications/{application_id:int}/review", include_in_schema=False)
-async def review_application(request: AnyRequest, application_id: FromPath[int]) -> Redirect:
+async def review_application(request: AnyRequest, application_id: RecordId) -> Redirect:
     operator = await current_operator(request)
     applications = services_of(request).onboarding.applications
     return await form_action(
@@ -71,7 +70,7 @@ async def review_application(request: AnyRequest, application_id: FromPath[int])
 
 
 @post("/applications/{application_id:int}/approve", include_in_schema=False)
-async def approve_application(request: AnyRequest, application_id: FromPath[int]) -> Redirect:
+async def approve_application(request: AnyRequest, application_id: RecordId) -> Redirect:
     operator = await current_operator(request)
     applications = services_of(request).onboarding.applications
     return await form_action(
@@ -85,7 +84,7 @@ async def approve_application(request: AnyRequest, application_id: FromPath[int]
 
 @post("/applications/{application_id:int}/reject", include_in_schema=False)
 async def reject_application(
-    request: AnyRequest, application_id: FromPath[int], data: Annotated[ReasonForm, FORM]
+    request: AnyRequest, application_id: RecordId, data: Annotated[ReasonForm, FORM]
 ) -> Redirect:
     operator = await current_operator(request)
     applications = services_of(request).onboarding.applications
@@ -101,7 +100,7 @@ async def reject_application(
 
 
 @get("/lnmo/{lnmo_id:int}", include_in_schema=False)
-async def lnmo_page(request: AnyRequest, lnmo_id: FromPath[int]) -> Template:
+async def lnmo_page(request: AnyRequest, lnmo_id: RecordId) -> Template:
     operator = await current_operator(request)
     lnmo = services_of(request).onboarding.lnmo
     record = await lnmo.get(operator, lnmo_id)
@@ -124,7 +123,7 @@ async def lnmo_page(request: AnyRequest, lnmo_id: FromPath[int]) -> Template:
 
 
 @post("/lnmo/{lnmo_id:int}/review", include_in_schema=False)
-async def review_lnmo(request: AnyRequest, lnmo_id: FromPath[int]) -> Redirect:
+async def review_lnmo(request: AnyRequest, lnmo_id: RecordId) -> Redirect:
     operator = await current_operator(request)
     lnmo = services_of(request).onboarding.lnmo
     return await form_action(
@@ -136,7 +135,7 @@ async def review_lnmo(request: AnyRequest, lnmo_id: FromPath[int]) -> Redirect:
 
 
 @post("/lnmo/{lnmo_id:int}/approve", include_in_schema=False)
-async def approve_lnmo(request: AnyRequest, lnmo_id: FromPath[int]) -> Redirect:
+async def approve_lnmo(request: AnyRequest, lnmo_id: RecordId) -> Redirect:
     operator = await current_operator(request)
     lnmo = services_of(request).onboarding.lnmo
     return await form_action(
@@ -149,7 +148,7 @@ async def approve_lnmo(request: AnyRequest, lnmo_id: FromPath[int]) -> Redirect:
 
 @post("/lnmo/{lnmo_id:int}/reject", include_in_schema=False)
 async def reject_lnmo(
-    request: AnyRequest, lnmo_id: FromPath[int], data: Annotated[ReasonForm, FORM]
+    request: AnyRequest, lnmo_id: RecordId, data: Annotated[ReasonForm, FORM]
 ) -> Redirect:
     operator = await current_operator(request)
     lnmo = services_of(request).onboarding.lnmo

@@ -10,7 +10,6 @@ for anybody else's).
 from __future__ import annotations
 
 from litestar import Router, get, post
-from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from pesabox.domain.onboarding.errors import OnboardingError
@@ -19,6 +18,7 @@ from pesabox.domain.products import Product
 from pesabox.web.dev_business import BUSINESS_HANDLERS
 from pesabox.web.dev_common import (
     EXCEPTION_HANDLERS,
+    RecordId,
     form_action,
     refusal_text,
     services_of,
@@ -80,7 +80,7 @@ async def create_app(request: AnyRequest) -> Template | Redirect:
 
 
 @post("/apps/{app_id:int}/delete", include_in_schema=False)
-async def delete_app(request: AnyRequest, app_id: FromPath[int]) -> Redirect:
+async def delete_app(request: AnyRequest, app_id: RecordId) -> Redirect:
     developer = await current_developer(request)
     accounts = services_of(request).onboarding.accounts
     return await form_action(

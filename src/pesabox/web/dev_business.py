@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 from litestar import get, post
 from litestar.datastructures import UploadFile
-from litestar.params import FromPath, QueryParameter
+from litestar.params import QueryParameter
 from litestar.response import Redirect, Response, Template
 
 from pesabox.core.onboarding_services import DeveloperRecord, DocumentInfo
@@ -28,6 +28,7 @@ from pesabox.domain.onboarding.documents import (
 from pesabox.domain.onboarding.errors import OnboardingError
 from pesabox.web.dev_common import (
     UPLOAD_BODY_BYTES_MAX,
+    RecordId,
     form_action,
     problems_of,
     services_of,
@@ -147,7 +148,7 @@ async def submit_application(request: AnyRequest) -> Template | Redirect:
 
 
 @get("/applications/{application_id:int}", include_in_schema=False)
-async def application_page(request: AnyRequest, application_id: FromPath[int]) -> Template:
+async def application_page(request: AnyRequest, application_id: RecordId) -> Template:
     developer = await current_developer(request)
     applications = services_of(request).onboarding.applications
     return page(
@@ -162,7 +163,7 @@ async def application_page(request: AnyRequest, application_id: FromPath[int]) -
 
 
 @get("/documents/{document_id:int}", include_in_schema=False)
-async def document_download(request: AnyRequest, document_id: FromPath[int]) -> Response[bytes]:
+async def document_download(request: AnyRequest, document_id: RecordId) -> Response[bytes]:
     developer = await current_developer(request)
     info, data = await services_of(request).onboarding.applications.document(developer, document_id)
     return document_response(info, data)
@@ -183,7 +184,7 @@ def document_response(info: DocumentInfo, data: bytes) -> Response[bytes]:
 
 
 @post("/applications/{application_id:int}/lnmo", include_in_schema=False)
-async def apply_for_lnmo(request: AnyRequest, application_id: FromPath[int]) -> Redirect:
+async def apply_for_lnmo(request: AnyRequest, application_id: RecordId) -> Redirect:
     developer = await current_developer(request)
     lnmo = services_of(request).onboarding.lnmo
     return await form_action(

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Awaitable
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Response
 from litestar.datastructures import Cookie
 from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.exceptions import ValidationException
+from litestar.params import Body, Parameter
 from litestar.response import Redirect
 from litestar.status_codes import HTTP_413_REQUEST_ENTITY_TOO_LARGE
 from litestar.types import ExceptionHandlersMap
@@ -25,6 +26,10 @@ from pesabox.domain.change_requests import ChangeRequestError, ChangeRequestNotF
 from pesabox.domain.onboarding.errors import OnboardingError, OnboardingNotFound
 from pesabox.web.pages import AnyRequest, Notice, page, platform_of, redirect
 
+# Record ids in paths: positive and within the database's 64-bit integers, else the page
+# answers 400 (an id past that would reach the database and fail there).
+ID_MAX = 2**63 - 1
+RecordId = Annotated[int, Parameter(ge=1, le=ID_MAX)]
 # Every plain form posts URL-encoded fields; the upload forms read multipart themselves.
 FORM = Body(media_type=RequestEncodingType.URL_ENCODED)
 REFUSALS = (OnboardingError, ChangeRequestError)
@@ -149,6 +154,10 @@ def too_large(request: AnyRequest, _: Exception) -> Response[Any]:
     )
 
 
+def bad_input(request: AnyRequest, _: ValidationException) -> Response[Any]:
+    return _refused(request, 400, "That address or form holds a value out of range.")
+
+
 def not_served(request: AnyRequest, _: OnboardingNotServed) -> Response[Any]:
     return _refused(
         request,
@@ -162,6 +171,7 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     OnboardingNotFound: not_found,
     ChangeRequestNotFound: not_found,
     OnboardingNotServed: not_served,
+    ValidationException: bad_input,
     HTTP_413_REQUEST_ENTITY_TOO_LARGE: too_large,
     OnboardingError: refused,
     ChangeRequestError: refused,
