@@ -16,9 +16,12 @@ from pesabox.core.onboarding import OnboardingService
 from pesabox.core.platform import Platform
 from pesabox.domain.onboarding.documents import REQUIRED_DOCUMENTS, BusinessType, Upload
 from pesabox.settings import Settings
+from pesabox.storage import customer_store
 from pesabox.storage.applications_store import ApplicationRecord
-from pesabox.storage.db import make_engine
+from pesabox.storage.customer_store import NewCustomer
+from pesabox.storage.db import make_engine, write_transaction
 from pesabox.storage.onboarding_store import DeveloperRecord, PlatformOperatorRecord
+from pesabox.storage.types import Engine
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
@@ -54,7 +57,24 @@ async def open_world(sandbox_url: str, production_url: str) -> World:
         settings=settings,
         wall_clock=wall_clock,
     )
+    simulated_phones(sandbox.engine, ADMIN_PHONES)
     return World(service, sandbox, production, clock, wall_clock)
+
+
+# The Business Administrators' phones the tests use: simulated customers, as submission asks.
+ADMIN_PHONES = ("254722111222", "254733000111")
+
+
+def simulated_phones(engine: Engine, numbers: tuple[str, ...]) -> None:
+    # Straight to the table, not through the Platform's writer: its task would be bound to
+    # this loop, and tests that serve the app start the Platform on another.
+    with write_transaction(engine) as conn:
+        for msisdn in numbers:
+            customer_store.insert_customer(
+                conn,
+                NewCustomer(msisdn, "Admin Phone", "unused-pin-digest", "30123456", "prepay"),
+                now=time.time(),
+            )
 
 
 @pytest.fixture

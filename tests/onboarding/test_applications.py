@@ -177,3 +177,15 @@ async def test_the_database_holds_one_live_application_per_name(world: World) ->
             applications_store.insert_application(
                 conn, developer_id=owner.id, form=checked, documents=[], now=0
             )
+
+
+async def test_an_administrator_phone_that_is_no_simulated_customer_is_refused(
+    world: World,
+) -> None:
+    owner = await developer(world)
+    administrator = {**form()["administrator"], "phone": "254799000111"}  # type: ignore[dict-item]
+    with pytest.raises(OnboardingError) as refused:
+        await submitted(world, owner, administrator=administrator)
+    assert "254799000111 is no simulated customer" in str(refused.value)
+    assert "/ui/phones" in str(refused.value)
+    assert _rows(world) == (0, 0)

@@ -90,6 +90,16 @@ def administrator_sms(*, organisation: str, shortcode: str, username: str, passw
     )
 
 
+def no_simulated_handset(phone: str) -> str:
+    # The portal password and go-live codes go by SMS to a simulated handset's inbox; a number
+    # with none would leave the administrator locked out of everything after approval.
+    return (
+        f"the Business Administrator's phone {phone} is no simulated customer, so it could "
+        "not receive the portal password or go-live codes by SMS: create the customer first "
+        "on /ui/phones (or with POST /sandbox/v1/customers) and use that number"
+    )
+
+
 class BusinessApplications:
     def __init__(
         self,
@@ -159,6 +169,8 @@ class BusinessApplications:
                 documents = check_documents(chosen_type, uploads)
             except OnboardingError as error:
                 problems.append(str(error))
+        if form is not None and not await self._is_simulated_phone(form.administrator.phone):
+            problems.append(no_simulated_handset(form.administrator.phone))
         if problems or form is None or documents is None:
             raise OnboardingError("; ".join(problems))
         name = form.organisation_name
@@ -189,6 +201,10 @@ class BusinessApplications:
         if application_id is None:
             raise OnboardingConflict(f"an application for {name!r} is already open")
         return await self.get(developer, application_id)
+
+    async def _is_simulated_phone(self, msisdn: str) -> bool:
+        found = await self._read(lambda conn: parties_store.get_customer(conn, msisdn))
+        return found is not None
 
     async def of_developer(self, developer: DeveloperRecord) -> list[ApplicationRecord]:
         return await self._read(
