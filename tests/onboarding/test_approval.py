@@ -198,3 +198,13 @@ async def test_production_name_taken_after_submission_stops_the_set_up(world: Wo
     assert rejected.state is ApplicationState.REJECTED
     trail = await world.service.applications.audit_trail(reviewer, application.id)
     assert [e.action for e in trail][-3:] == ["approved", "set-up refused", "rejected"]
+
+
+async def test_production_rows_carry_production_time_not_the_moved_sandbox_clock(
+    world: World,
+) -> None:
+    owner, reviewer = await developer(world), await operator(world)
+    world.clock.advance(30 * 86_400)  # a tester moved the sandbox clock a month ahead
+    await approved(world, owner, reviewer)
+    (organisation,) = _organisations(world)
+    assert organisation.created_at < world.clock.now() - 29 * 86_400

@@ -407,8 +407,9 @@ class BusinessApplications:
             bank=claimed.bank,
             admin_username=claimed.admin_username,
         )
-        now = self._clock.now()
         production = self._production
+        # Production rows carry production's time: testers move the sandbox clock days ahead.
+        now = production.clock.now()
         try:
             organisation_id = await production.writer.submit(
                 lambda conn: production_setup_store.set_up_business(
