@@ -189,3 +189,11 @@ async def test_an_org_operator_raises_and_withdraws(world: World) -> None:
     with pytest.raises(crq.ChangeRequestError, match="only the requester"):
         await world.service.withdraw(request.number, DEVELOPER)
     assert (await world.service.withdraw(request.number, admin)).state is State.WITHDRAWN
+
+
+@pytest.mark.parametrize("note", ["fine\x00", "x" * (crq.COMMENT_LENGTH_MAX + 1)])
+async def test_an_approval_note_is_checked_like_a_comment(world: World, note: str) -> None:
+    request = await world.in_review(GO_LIVE)
+    with pytest.raises(crq.ChangeRequestError, match="note"):
+        await world.service.approve(request.number, OPERATOR, note)
+    assert (await world.service.detail(request.number)).request.state is State.IN_REVIEW

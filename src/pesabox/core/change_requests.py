@@ -247,7 +247,9 @@ class ChangeRequestService:
         crq.check_mover(Action.APPROVE, actor)
         request = (await self.detail(number)).request
         crq.next_state(request.state, Action.APPROVE)
-        note = text.strip() if text and text.strip() else None
+        # The note is optional, but one given is checked like a comment (a NUL would reach
+        # PostgreSQL's text and fail there).
+        note = crq.reason_text(text, what="note") if text and text.strip() else None
         if request.kind is Kind.CERTIFICATE:
             return await self._sign(request, expected=State.IN_REVIEW, approver=actor, note=note)
         if request.kind is Kind.GO_LIVE:
