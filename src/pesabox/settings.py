@@ -6,7 +6,7 @@ from functools import lru_cache
 from typing import Literal
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
-from pydantic import SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ENVIRONMENT_NAMES: tuple[Literal["sandbox", "production"], ...] = ("sandbox", "production")
@@ -69,6 +69,8 @@ class Settings(BaseSettings):
     # mailbox, as its FAQ gives them); shown on the org portal and the developer portal.
     support_phone: str = "0722002222"
     support_email: str = "apisupport@pesabox.example"
+    # How long a client certificate the platform CA signs for a certificate CRQ is valid.
+    client_cert_validity_days: int = Field(default=365, ge=1, le=3650)
     # Daraja's tokens live an hour; the reply says one second less ("3599").
     access_token_lifetime_s: int = 3600
 

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from cryptography import x509
 
 from pesabox.core.change_requests import ChangeRequestService, change_request_service
 from pesabox.domain import change_requests as crq
@@ -18,6 +19,7 @@ from pesabox.errors import InvalidAuthentication
 from pesabox.storage import apps_store, parties_store, pki_store
 from pesabox.storage.db import read_transaction, write_transaction
 from tests.onboarding.conftest import World, approved, developer, open_world, operator
+from tests.security.pki_helpers import make_csr
 from tests.support import basic_auth
 
 REVIEWER = Actor(ActorKind.PLATFORM_OPERATOR, "reviewer")
@@ -73,3 +75,31 @@ async def test_onboarded_business_goes_live(onboarded: tuple[World, ChangeReques
         await world.sandbox.tokens.issue(
             authorization=authorization, grant_type="client_credentials"
         )
+
+
+async def test_client_certificates_last_the_configured_validity(
+    onboarded: tuple[World, ChangeRequestService],
+) -> None:
+    world, _ = onboarded
+    world.sandbox.settings = world.sandbox.settings.model_copy(
+        update={"client_cert_validity_days": 30}
+    )
+    service = change_request_service(world.sandbox, world.production)
+    owner = await developer(world)
+    application = await approved(world, owner, await operator(world))
+    assert application.production_organisation_id is not None and application.shortcode
+    csr, _ = make_csr(organisation=application.organisation_name)
+    request = await service.submit(
+        requester=Actor(ActorKind.DEVELOPER, str(owner.id)),
+        organisation_id=application.production_organisation_id,
+        shortcode=application.shortcode,
+        payload=crq.certificate_signing(csr),
+        developer_id=owner.id,
+    )
+    await service.review(request.number, REVIEWER)
+    await service.approve(request.number, REVIEWER)
+    pem = (await service.detail(request.number)).request.certificate_pem
+    assert pem is not None
+    certificate = x509.load_pem_x509_certificate(pem.encode())
+    lifetime = certificate.not_valid_after_utc - certificate.not_valid_before_utc
+    assert 29 <= lifetime.days <= 31

@@ -421,6 +421,6 @@ def change_request_service(
         platform=Environment.of(sandbox),
         production=Environment.of(production),
         businesses=OnboardedBusinesses(),
-        certificates=PlatformCa(),
+        certificates=PlatformCa(validity_days=sandbox.settings.client_cert_validity_days),
         wall_clock=wall_clock,
     )
