@@ -37,6 +37,7 @@ from pesabox.domain.onboarding.errors import (
     OnboardingConflict,
     OnboardingError,
     OnboardingNotFound,
+    existing_id,
 )
 from pesabox.domain.onboarding.identity import new_one_time_password
 from pesabox.domain.onboarding.states import ApplicationState, step_application
@@ -214,6 +215,7 @@ class BusinessApplications:
     # --- reading (developer: their own; platform operators: all) ---------------------------
 
     async def get(self, viewer: Viewer, application_id: int) -> ApplicationRecord:
+        existing_id(application_id, "application")
         found = await self._read(
             lambda conn: applications_store.get_application(conn, application_id)
         )
@@ -240,6 +242,7 @@ class BusinessApplications:
         )
 
     async def document(self, viewer: Viewer, document_id: int) -> tuple[DocumentInfo, bytes]:
+        existing_id(document_id, "document")
         found = await self._read(lambda conn: applications_store.get_document(conn, document_id))
         if found is None:
             raise OnboardingNotFound(f"no document {document_id}")

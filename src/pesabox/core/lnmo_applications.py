@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from pesabox.clock import Clock
 from pesabox.core.business_applications import APPLICATION, Viewer, actor
 from pesabox.domain.onboarding.applications import check_reason
-from pesabox.domain.onboarding.errors import OnboardingConflict, OnboardingNotFound
+from pesabox.domain.onboarding.errors import OnboardingConflict, OnboardingNotFound, existing_id
 from pesabox.domain.onboarding.lnmo import check_review_over, decidable_at, new_passkey
 from pesabox.domain.onboarding.states import LnmoState, step_lnmo
 from pesabox.storage import applications_store, production_setup_store
@@ -71,6 +71,7 @@ class LnmoApplications:
 
     async def apply(self, developer: DeveloperRecord, application_id: int) -> LnmoRecord:
         """Ask for LNMO on one of the developer's approved businesses."""
+        existing_id(application_id, "application")
         now = self._clock.now()
 
         def job(conn: Connection) -> int | str:
@@ -100,6 +101,7 @@ class LnmoApplications:
         return await self.get(developer, outcome)
 
     async def get(self, viewer: Viewer, lnmo_id: int) -> LnmoRecord:
+        existing_id(lnmo_id, "LNMO application")
         found = await self._read(lambda conn: applications_store.get_lnmo(conn, lnmo_id))
         if found is None or (
             isinstance(viewer, DeveloperRecord) and found.developer_id != viewer.id

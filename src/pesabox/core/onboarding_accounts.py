@@ -28,6 +28,7 @@ from pesabox.domain.onboarding.errors import (
     OnboardingConflict,
     OnboardingError,
     OnboardingNotFound,
+    existing_id,
 )
 from pesabox.domain.onboarding.identity import (
     LOCKOUT_THRESHOLD,
@@ -302,6 +303,7 @@ class OnboardingAccounts:
         return found
 
     async def delete_app(self, developer: DeveloperRecord, app_id: int) -> None:
+        existing_id(app_id, "app")
         deleted = await self._writer.submit(
             lambda conn: onboarding_store.revoke_developer_app(
                 conn, developer_id=developer.id, app_id=app_id

@@ -35,3 +35,15 @@ class NotSignedIn(OnboardingError):
 
 class IllegalTransition(OnboardingConflict):
     """A step the state machine does not allow from the record's state."""
+
+
+# Record ids are positive and well inside the databases' 64-bit integers: an id from a page
+# path past this would fail in the driver (OverflowError on SQLite) instead of finding nothing.
+RECORD_ID_LIMIT = 2**62
+
+
+def existing_id(value: int, what: str) -> int:
+    """`value` when it could name a record; OnboardingNotFound("no <what> <value>") if not."""
+    if not 0 < value < RECORD_ID_LIMIT:
+        raise OnboardingNotFound(f"no {what} {value}")
+    return value
