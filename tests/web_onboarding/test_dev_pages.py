@@ -79,6 +79,18 @@ async def test_dev_sandbox_app_without_products_is_refused(client: Any) -> None:
     assert "choose at least one product" in reply.text.lower()
 
 
+async def test_dev_sandbox_app_with_a_file_for_products_is_refused(client: Any) -> None:
+    await sign_up(client)
+    page = await client.get("/ui/dev")
+    reply = await client.post(
+        "/ui/dev/apps",
+        data={"_csrf_token": csrf_of(page.text), "name": "shop"},
+        files={"products": ("products.txt", b"b2c", "text/plain")},
+    )
+    assert reply.status_code < 500, reply.text
+    assert "Products must be product names, not files." in reply.text
+
+
 async def test_dev_application_with_documents_is_sent(client: Any) -> None:
     await sign_up(client)
     # One document above the app's 64 KB default body limit: the upload route takes more.

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TypeVar
@@ -92,9 +92,13 @@ def check_app_name(name: str) -> str:
     return clean
 
 
-def check_products(products: str | list[str]) -> frozenset[Product]:
+def check_products(products: str | Sequence[object]) -> frozenset[Product]:
+    # A form may send anything under `products`, a file part among them: names only.
+    if not isinstance(products, str) and not all(isinstance(p, str) for p in products):
+        raise OnboardingError("products must be product names, not files")
+    names = products if isinstance(products, str) else ",".join(str(p) for p in products)
     try:
-        chosen = parse_products(products if isinstance(products, str) else ",".join(products))
+        chosen = parse_products(names)
     except ValueError as error:
         raise OnboardingError(str(error)) from None
     if not chosen:
@@ -272,7 +276,7 @@ class OnboardingAccounts:
     # --- sandbox apps ----------------------------------------------------------------------
 
     async def create_app(
-        self, developer: DeveloperRecord, *, name: str, products: str | list[str]
+        self, developer: DeveloperRecord, *, name: str, products: str | Sequence[object]
     ) -> NewApp:
         clean = check_app_name(name)
         chosen = check_products(products)
