@@ -66,6 +66,36 @@ async def test_sign_in_locks_after_five_failures(world: World) -> None:
     assert await accounts.operator_session(token) is None
 
 
+async def test_a_developer_lock_lasts_fifteen_minutes_of_wall_time(world: World) -> None:
+    await developer(world)
+    accounts = world.service.accounts
+    for _ in range(5):
+        with pytest.raises(NotSignedIn):
+            await accounts.sign_in_developer(email="dev@shop.example", password="Wr0ng#pass")
+    world.clock.advance(30 * 86_400)  # the platform clock does not lift it
+    world.wall_clock.advance(14 * 60)
+    with pytest.raises(NotSignedIn):
+        await accounts.sign_in_developer(email="dev@shop.example", password=PASSWORD)
+    world.wall_clock.advance(61)
+    assert await accounts.sign_in_developer(email="dev@shop.example", password=PASSWORD)
+    # The failures went with the lock: four more do not lock it again.
+    for _ in range(4):
+        with pytest.raises(NotSignedIn):
+            await accounts.sign_in_developer(email="dev@shop.example", password="Wr0ng#pass")
+    assert await accounts.sign_in_developer(email="dev@shop.example", password=PASSWORD)
+
+
+async def test_an_operator_lock_does_not_end_by_itself(world: World) -> None:
+    await operator(world)
+    accounts = world.service.accounts
+    for _ in range(5):
+        with pytest.raises(NotSignedIn):
+            await accounts.sign_in_operator(username="reviewer", password="Wr0ng#pass")
+    world.wall_clock.advance(86_400)
+    with pytest.raises(NotSignedIn):
+        await accounts.sign_in_operator(username="reviewer", password=OPERATOR_PASSWORD)
+
+
 async def test_a_good_sign_in_clears_earlier_failures(world: World) -> None:
     await developer(world)
     accounts = world.service.accounts

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from pesabox.cli.main import app
 from pesabox.sandbox.onboarding_seed import PLATFORM_OPERATOR_NAME, PLATFORM_OPERATOR_PASSWORD
-from pesabox.security.credentials import pin_matches
+from pesabox.security.credentials import pin_digest, pin_matches
 from pesabox.storage import onboarding_store
 from pesabox.storage.db import make_engine, read_transaction, write_transaction
 from pesabox.storage.onboarding_store import AccountKind
@@ -37,6 +37,33 @@ def test_seed_adds_the_platform_operator(url: str) -> None:
     seeded = _operator(url, PLATFORM_OPERATOR_NAME)
     assert seeded is not None
     assert pin_matches(PLATFORM_OPERATOR_PASSWORD, seeded.password_digest)
+
+
+def test_admin_unlock_developer(url: str) -> None:
+    engine = make_engine(url)
+    with write_transaction(engine) as conn:
+        created = onboarding_store.add_developer(
+            conn, email="dev@shop.example", email_key="dev@shop.example", name="Wanjiru Dev",
+            phone="254712345678", password_digest=pin_digest(PASSWORD), now=0,
+        )  # fmt: skip
+        assert created is not None
+        for _ in range(5):
+            onboarding_store.record_failure(
+                conn, AccountKind.DEVELOPER, created.id, threshold=5, now=0
+            )
+    with read_transaction(engine) as conn:
+        assert (onboarding_store.get_developer(conn, created.id) or created).locked
+    unlocked = runner.invoke(
+        app, ["admin", "unlock-developer", "--email", " DEV@shop.example", "--database-url", url]
+    )
+    assert unlocked.exit_code == 0, unlocked.output
+    with read_transaction(engine) as conn:
+        assert not (onboarding_store.get_developer(conn, created.id) or created).locked
+    engine.dispose()
+    missing = runner.invoke(
+        app, ["admin", "unlock-developer", "--email", "no@one.example", "--database-url", url]
+    )
+    assert missing.exit_code != 0 and "no developer" in missing.output
 
 
 def test_admin_create_list_unlock_and_set_password(url: str) -> None:

@@ -21,6 +21,7 @@ from pesabox.domain.onboarding.identity import (
     check_new_password,
     check_operator_username,
     check_person_name,
+    email_key,
 )
 from pesabox.security.credentials import pin_digest
 from pesabox.settings import Settings
@@ -128,6 +129,27 @@ def unlock_operator(
     if found is None:
         raise _fail(f"no platform operator {username.strip()!r}")
     typer.echo(f"unlocked {found.username}")
+
+
+@admin_app.command("unlock-developer")
+def unlock_developer(
+    email: Annotated[str, typer.Option("--email", help="The developer's e-mail.")],
+    database_url: DatabaseOption = None,
+) -> None:
+    """Lift the lock five failed sign-ins put on a developer (it ends by itself after 15
+    minutes)."""
+    key = email_key(email)
+    engine = make_engine(_url(database_url))
+    try:
+        with write_transaction(engine) as conn:
+            found = onboarding_store.find_developer(conn, key) if key else None
+            if found is not None:
+                onboarding_store.unlock(conn, AccountKind.DEVELOPER, found.id)
+    finally:
+        engine.dispose()
+    if found is None:
+        raise _fail(f"no developer {email.strip()!r}")
+    typer.echo(f"unlocked {found.email}")
 
 
 @admin_app.command("list-operators")

@@ -4,8 +4,9 @@
 Passwords are stretched (PBKDF2, as operators' are) on a worker thread before any write,
 so the key stretching never holds the group commit. An unknown e-mail or username costs the
 same stretching as a wrong password, and every refusal reads the same, so sign-in does not
-tell whether an account exists. Five failures in a row lock the account (a platform
-operator's lock is lifted by `pesabox admin unlock-operator` or a new password).
+tell whether an account exists. Five failures in a row lock the account: a developer's for
+15 minutes of wall time (or until `pesabox admin unlock-developer`), a platform operator's
+until `pesabox admin unlock-operator` or a new password lifts it.
 Sessions: a 32-byte random token for the cookie, its SHA-256 in the database, expiry on wall
 time (moving the sandbox clock must not sign anybody out).
 """
@@ -31,6 +32,7 @@ from pesabox.domain.onboarding.errors import (
     existing_id,
 )
 from pesabox.domain.onboarding.identity import (
+    DEVELOPER_LOCK_S,
     LOCKOUT_THRESHOLD,
     check_new_password,
     check_operator_username,
@@ -224,9 +226,10 @@ class OnboardingAccounts:
         digest = record.password_digest if record is not None else _dummy_digest()
         matches = bool(password) and len(password) <= 256
         matches = matches and await asyncio.to_thread(pin_matches, password, digest)
-        if record is None or record.locked:
+        if record is None or (record.locked and not await self._lock_expired(kind, record)):
             raise NotSignedIn(NOT_SIGNED_IN)
-        now = self._clock.now()
+        # Locks are timed on wall time: moving the sandbox clock neither lifts nor extends one.
+        now = self._wall_clock.now()
         subject_id = record.id
         if not matches:
             await self._writer.submit(
@@ -239,6 +242,20 @@ class OnboardingAccounts:
             lambda conn: onboarding_store.record_success(conn, kind, subject_id)
         )
         return record
+
+    async def _lock_expired(self, kind: AccountKind, record: Account) -> bool:
+        """Lift a developer's lock once DEVELOPER_LOCK_S have passed; True when lifted."""
+        if kind is not AccountKind.DEVELOPER:
+            return False
+        locked_before = self._wall_clock.now() - DEVELOPER_LOCK_S
+        subject_id = record.id
+        return bool(
+            await self._writer.submit(
+                lambda conn: onboarding_store.lift_expired_lock(
+                    conn, kind, subject_id, locked_before=locked_before
+                )
+            )
+        )
 
     async def _new_session(self, kind: AccountKind, subject_id: int) -> str:
         token = secrets.token_urlsafe(_TOKEN_BYTES)

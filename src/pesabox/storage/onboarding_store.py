@@ -231,6 +231,24 @@ def unlock(conn: Connection, kind: AccountKind, subject_id: int) -> bool:
     return bool(result.rowcount)
 
 
+def lift_expired_lock(
+    conn: Connection, kind: AccountKind, subject_id: int, *, locked_before: float
+) -> bool:
+    """Clear a lock set before `locked_before` (and its failures); whether the account is
+    unlocked now. Conditional, so a lock set meanwhile stays."""
+    table = _TABLES[kind]
+    result = conn.execute(
+        update(table)
+        .where(
+            table.c.id == subject_id,
+            table.c.locked_at.is_not(None),
+            table.c.locked_at < locked_before,
+        )
+        .values(failed_attempts=0, locked_at=None)
+    )
+    return bool(result.rowcount)
+
+
 # --- sessions ------------------------------------------------------------------------------
 
 

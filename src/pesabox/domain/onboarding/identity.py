@@ -24,6 +24,9 @@ _PHONE = re.compile(r"254[17][0-9]{8}")
 # the mailbox exists is not ours to know.
 _EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s.]{2,}")
 LOCKOUT_THRESHOLD = 5
+# A developer's lock lasts this long on wall time, then the next sign-in may try again (a
+# platform operator's lasts until an admin lifts it).
+DEVELOPER_LOCK_S = 15 * 60.0
 
 
 def email_key(email: str) -> str:
@@ -102,6 +105,7 @@ def check_sign_up(*, email: str, name: str, phone: str, password: str) -> Develo
 
 
 __all__ = [
+    "DEVELOPER_LOCK_S",
     "EMAIL_LENGTH_MAX",
     "LOCKOUT_THRESHOLD",
     "USERNAME_LENGTH_MAX",
