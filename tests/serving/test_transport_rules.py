@@ -6,14 +6,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 from litestar.testing import AsyncTestClient
 
 from pesabox.api.app import create_app
 from pesabox.api.fastpath import FastPaths
+from pesabox.api.transport import needs_client_certificate
 from pesabox.core.platform import Platform
 from pesabox.serving.environments import environment_settings
 from tests.serving.asgi_tls import presenting
@@ -191,3 +194,67 @@ async def test_the_raw_request_helper_admits_one_authorization_header(
             body=json.dumps(balance_body(world)).encode(),
         )  # fmt: skip
     assert status == 200, body
+
+
+# Production paths that need no certificate, each on purpose: OAuth and M-Pesa Express (1-way
+# TLS on Daraja), health, the people's pages and their static files, the API docs.
+OPEN_ON_PURPOSE = {
+    OAUTH,
+    "/mpesa/stkpush/v1/processrequest",
+    "/mpesa/stkpushquery/v1/query",
+    "/healthz",
+}
+OPEN_PREFIXES_ON_PURPOSE = ("/ui", "/docs")
+
+
+def _production_paths() -> list[str]:
+    """Every path production serves: the fast path's table and Litestar's routes, with any
+    path parameter filled in."""
+    from pesabox.api.app import create_litestar
+    from pesabox.api.fastpath import ENDPOINTS
+    from pesabox.settings import Settings
+
+    settings = Settings(environment="production", database_url="sqlite:///:memory:")
+    litestar = create_litestar(settings, Platform(settings))
+    routed = {re.sub(r"\{[^}]*\}", "1", route.path) for route in litestar.routes}
+    return sorted(set(ENDPOINTS) | routed)
+
+
+@pytest.mark.parametrize("path", _production_paths())
+async def test_every_production_path_is_open_on_purpose_or_needs_a_certificate(
+    production: FastPaths, path: str
+) -> None:
+    if path in OPEN_ON_PURPOSE or path.startswith(OPEN_PREFIXES_ON_PURPOSE):
+        assert not needs_client_certificate(path)
+        return
+    async with AsyncTestClient(app=presenting(production, None), base_url=HTTPS) as client:
+        for method in ("GET", "POST"):
+            reply = await client.request(method, path)
+            assert (reply.status_code, reply.json()["errorCode"]) == (403, "403.009.02"), path
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "//mpesa/qrcode/v1/generate",
+        "/mpesa//qrcode/v1/generate",
+        "/%2Fmpesa/qrcode/v1/generate",
+        "/ui/../mpesa/qrcode/v1/generate",
+        "/ui/%2e%2e/mpesa/accountbalance/v1/query",
+        "/./mpesa/qrcode/v1/generate",
+    ],
+)
+async def test_a_path_that_is_not_canonical_is_refused(
+    production: FastPaths, world: World, path: str
+) -> None:
+    # Sent raw (the test client would tidy the path); the scope's path is percent-decoded.
+    async with AsyncTestClient(app=presenting(production, None), base_url=HTTPS) as client:
+        status, body = await _send(client, unquote(path), headers=[])
+    assert (status, body["errorCode"]) == (404, "404.001.01"), body
+
+
+async def test_pull_transactions_needs_the_certificate(production: FastPaths) -> None:
+    async with AsyncTestClient(app=presenting(production, None), base_url=HTTPS) as client:
+        for path in ("/pulltransactions/v1/register", "/pulltransactions/v1/query"):
+            reply = await client.post(path, json={})
+            assert (reply.status_code, reply.json()["errorCode"]) == (403, "403.009.02")

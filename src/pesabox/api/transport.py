@@ -1,11 +1,16 @@
 """Production's transport rules, checked on every request before any other work.
 
 Production is served over TLS only. OAuth and M-Pesa Express (push and query) need nothing
-more, as on Daraja's 1-way TLS gateway; every other API needs a client certificate from the
-platform CA (ssl verified it during the handshake) whose organizationIdentifier names the
-organisation of the app making the call. The certificate reaches the app through the ASGI TLS
-extension (`scope["extensions"]["tls"]["client_cert_chain"]`), which pesabox's uvicorn
-protocol fills in (serving/tls_protocol.py). The sandbox has none of these rules.
+more, as on Daraja's 1-way TLS gateway, nor do the paths that are no integrator API (health,
+the /ui pages, the API docs): an allowlist, `OPEN_PATHS` and `OPEN_PREFIXES`. Every other
+path needs a client certificate from the platform CA (ssl verified it during the handshake)
+whose organizationIdentifier names the organisation of the app making the call. A path that
+is not canonical (an empty, `.` or `..` segment, also when percent-encoded) is refused
+before the decision, as the router may still match it to an API (404.001.01).
+
+The certificate reaches the app through the ASGI TLS extension
+(`scope["extensions"]["tls"]["client_cert_chain"]`), which pesabox's uvicorn protocol fills in
+(serving/tls_protocol.py). The sandbox has none of these rules.
 
 A request with more than one Authorization header is refused (404.001.04 Invalid
 Authentication Header): the organisation check and the API must read the same one.
@@ -25,25 +30,54 @@ from pesabox.errors import (
     ClientCertificateRequired,
     HttpsRequired,
     InvalidAuthenticationHeader,
+    ResourceNotFound,
 )
 from pesabox.security.csr_policy import client_identity
 from pesabox.security.oauth import AccessTokens
 
 __all__ = [
+    "OPEN_PATHS",
+    "OPEN_PREFIXES",
     "ProductionTransport",
     "authorization_header",
     "client_certificate_pem",
+    "is_canonical_path",
     "needs_client_certificate",
 ]
 
-_API_PREFIX = "/mpesa/"
-# Open to any https caller with a token: Daraja's 1-way TLS APIs. (OAuth is not under /mpesa/.)
-_ONE_WAY_TLS_APIS = frozenset({"/mpesa/stkpush/v1/processrequest", "/mpesa/stkpushquery/v1/query"})
+# Open to any https caller: OAuth and M-Pesa Express (Daraja's 1-way TLS APIs), and what is
+# not an integrator API. Everything else needs the organisation's certificate, so a route
+# added later is protected until it is opened here on purpose.
+OPEN_PATHS = frozenset(
+    {
+        "/oauth/v1/generate",
+        "/mpesa/stkpush/v1/processrequest",
+        "/mpesa/stkpushquery/v1/query",
+        "/healthz",
+        "/ui",
+        "/docs",
+    }
+)
+# The /ui pages and their static files; the OpenAPI documents.
+OPEN_PREFIXES = ("/ui/", "/docs/")
+
+
+def is_canonical_path(path: str) -> bool:
+    """Whether `path` (percent-decoded, as in the ASGI scope) has no empty, `.` or `..`
+    segment; a trailing slash is allowed."""
+    if not path.startswith("/"):
+        return False
+    segments = path[1:].split("/")
+    if len(segments) > 1 and segments[-1] == "":
+        segments.pop()
+    return not any(segment in ("", ".", "..") for segment in segments) or path == "/"
 
 
 def needs_client_certificate(path: str) -> bool:
-    """Whether a production request to `path` must come with an organisation's certificate."""
-    return path.startswith(_API_PREFIX) and path not in _ONE_WAY_TLS_APIS
+    """Whether a production request to the canonical `path` must come with an organisation's
+    certificate: every path but the open ones."""
+    bare = path.rstrip("/") or "/"
+    return bare not in OPEN_PATHS and not path.startswith(OPEN_PREFIXES)
 
 
 def client_certificate_pem(scope: dict[str, Any]) -> str | None:
@@ -71,8 +105,12 @@ class ProductionTransport:
     async def admit(self, scope: dict[str, Any]) -> None:
         if scope.get("scheme") != "https":
             raise HttpsRequired()
+        path = scope.get("path", "")
+        if not is_canonical_path(path):
+            # The router may still match `//mpesa/...` or `/ui/../mpesa/...` to an API.
+            raise ResourceNotFound()
         authorization = authorization_header(scope)
-        if not needs_client_certificate(scope.get("path", "")):
+        if not needs_client_certificate(path):
             return
         pem = client_certificate_pem(scope)
         if pem is None:
