@@ -21,6 +21,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.markup import escape
+from sqlalchemy import Connection
 
 from pesabox.security.certificates import certificate_der, encrypt_credential
 from pesabox.security.csr_policy import CsrRefused
@@ -158,14 +159,18 @@ def _write_or_print(text: str, out: Path | None, what: str) -> None:
     typer.echo(f"wrote {what} to {out}")
 
 
+def _ensure_authority(conn: Connection, *, now: float) -> None:
+    # With PESABOX_TLS_HOSTNAMES, as `serve` does: the broker certificates printed or bundled
+    # here are the ones the listeners present.
+    pki_store.ensure_authority(conn, now=now, hostnames=Settings().tls_hostname_list())
+
+
 def _broker_pem(database_url: str | None, broker: BrokerChoice) -> str:
     environment = "sandbox" if broker is BrokerChoice.testbroker else "production"
     engine = make_engine(database_url or Settings().database_url)
     try:
-        # No host names here: `ensure_authority` only ever adds names, and `serve` adds
-        # PESABOX_TLS_HOSTNAMES when it starts.
         with write_transaction(engine) as conn:
-            pki_store.ensure_authority(conn, now=time.time())
+            _ensure_authority(conn, now=time.time())
             chain_pem = pki_store.broker_material(conn, environment).chain_pem
     finally:
         engine.dispose()
@@ -184,7 +189,7 @@ def trust_bundle(
     engine = make_engine(database_url or Settings().database_url)
     try:
         with write_transaction(engine) as conn:
-            pki_store.ensure_authority(conn, now=time.time())
+            _ensure_authority(conn, now=time.time())
             bundle = pki_store.trust_bundle_pem(conn)
     finally:
         engine.dispose()
@@ -226,7 +231,7 @@ def sign_csr(
     try:
         with write_transaction(engine) as conn:
             now = time.time()
-            pki_store.ensure_authority(conn, now=now)
+            _ensure_authority(conn, now=now)
             signed = pki_store.load_authority(conn).sign_csr(
                 csr_pem,
                 organisation_id=organisation_id,
