@@ -4,12 +4,14 @@ confirmed makes exactly one production app bound to the organisation."""
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 from sqlalchemy import select, update
 
-from pesabox.core.go_live import ProductionKeys
+from pesabox.core.go_live import CONFIRM_LEASE_S, ProductionKeys
 from pesabox.domain import change_requests as crq
+from pesabox.domain import one_time_codes as otp
 from pesabox.domain.change_requests import State
 from pesabox.domain.products import Product
 from pesabox.security.credentials import secret_matches
@@ -138,6 +140,8 @@ async def test_retry_after_a_lost_answer_finishes_the_same_app(world: World) -> 
     number = await _approved(world)
     first = await world.service.confirm(number, world.last_code(), DEVELOPER)
     _back_to_approved(world, number)
+    # A retry waits out the confirmation's lease (it might still be finishing).
+    world.wall.advance(CONFIRM_LEASE_S)
     await world.service.send_code(number, DEVELOPER)
     second = await world.service.confirm(number, world.last_code(), DEVELOPER)
     assert (second.app_id, second.consumer_key) == (first.app_id, first.consumer_key)
@@ -170,3 +174,69 @@ async def test_two_confirms_at_once_make_one_app(world: World) -> None:
     refused = [o for o in outcomes if isinstance(o, crq.ChangeRequestError)]
     assert len(keys) == 1 and len(refused) == 1, outcomes
     assert [app.id for app in _production_apps(world)] == [keys[0].app_id]
+
+
+class _HeldWriter:
+    """Production's writer, holding each job until released: a confirmation caught between
+    accepting its code and finishing the CRQ."""
+
+    def __init__(self, writer: Any) -> None:
+        self._writer = writer
+        self.entered = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def submit(self, job: Any) -> Any:
+        self.entered.set()
+        await self.release.wait()
+        return await self._writer.submit(job)
+
+
+async def test_no_second_confirmation_while_one_is_finishing(world: World) -> None:
+    """A new code confirmed during a confirmation would replace the secret the first one is
+    about to show; the CRQ takes neither a new code nor a code until it is done."""
+    number = await _approved(world)
+    held = _HeldWriter(world.service.go_live._production)  # noqa: SLF001 - the seam
+    world.service.go_live._production = held  # type: ignore[assignment]  # noqa: SLF001
+    first = asyncio.create_task(world.service.confirm(number, world.last_code(), DEVELOPER))
+    await held.entered.wait()
+    with pytest.raises(crq.CodeRefused, match="being confirmed right now"):
+        await world.service.send_code(number, DEVELOPER)
+    with pytest.raises(crq.CodeRefused, match="being confirmed right now"):
+        await world.service.confirm(number, world.last_code(), DEVELOPER)
+    held.release.set()
+    keys = await first
+    [app] = _production_apps(world)
+    assert secret_matches(keys.consumer_secret, app.secret_digest)
+    assert (await world.service.detail(number)).request.state is State.IMPLEMENTED
+
+
+async def test_new_codes_are_capped_per_window_and_in_all(world: World) -> None:
+    number = await _approved(world)  # the first code
+    for _ in range(2):
+        await world.service.send_code(number, DEVELOPER)
+    with pytest.raises(crq.CodeRefused, match="in the last 10 minutes.*contact support"):
+        await world.service.send_code(number, DEVELOPER)
+    assert len(world.inbox()) == 3
+    for _ in range(7):
+        world.wall.advance(otp.CODE_WINDOW_S)
+        await world.service.send_code(number, DEVELOPER)
+    world.wall.advance(otp.CODE_WINDOW_S)
+    with pytest.raises(crq.CodeRefused, match="10 codes were sent already; contact support"):
+        await world.service.send_code(number, DEVELOPER)
+    assert len(world.inbox()) == otp.CODES_MAX
+
+
+async def test_wrong_tries_are_capped_across_codes(world: World) -> None:
+    number = await _approved(world)
+    for try_number in range(otp.WRONG_TRIES_MAX):
+        if try_number and try_number % otp.ATTEMPTS_MAX == 0:
+            world.wall.advance(otp.CODE_WINDOW_S)
+            await world.service.send_code(number, DEVELOPER)
+        with pytest.raises(crq.CodeRefused, match="wrong"):
+            await world.service.confirm(number, _wrong(world.last_code()), DEVELOPER)
+    with pytest.raises(crq.CodeRefused, match="no more tries.*contact support"):
+        await world.service.confirm(number, world.last_code(), DEVELOPER)
+    world.wall.advance(otp.CODE_WINDOW_S)
+    with pytest.raises(crq.CodeRefused, match="codes were typed already; contact support"):
+        await world.service.send_code(number, DEVELOPER)
+    assert _production_apps(world) == []

@@ -109,6 +109,7 @@ class ChangeRequestService:
         businesses: BusinessDirectory,
         certificates: CertificateIssuer,
         wall_clock: Clock | None = None,
+        support_contact: str | None = None,
     ) -> None:
         self._platform = platform
         self._production = production
@@ -120,7 +121,7 @@ class ChangeRequestService:
         self.go_live = GoLive(
             platform=platform.writer, production=production.writer,
             production_clock=production.clock, wall_clock=self._wall,
-            businesses=businesses.business_of,
+            businesses=businesses.business_of, support_contact=support_contact,
         )  # fmt: skip
 
     # --- reading ----------------------------------------------------------------------
@@ -421,6 +422,10 @@ def change_request_service(
         platform=Environment.of(sandbox),
         production=Environment.of(production),
         businesses=OnboardedBusinesses(),
-        certificates=PlatformCa(validity_days=sandbox.settings.client_cert_validity_days),
+        certificates=PlatformCa(
+            validity_days=sandbox.settings.client_cert_validity_days,
+            reserved_hostnames=sandbox.settings.tls_hostname_list(),
+        ),
+        support_contact=f"{sandbox.settings.support_phone} or {sandbox.settings.support_email}",
         wall_clock=wall_clock,
     )

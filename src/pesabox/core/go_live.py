@@ -5,6 +5,9 @@ The confirmation crosses two databases. The code is judged and the app's consume
 kept on the CRQ in one platform db transaction; the app is then made (or, on a retry, given a
 new secret) under that key in production; the CRQ is marked implemented last. A failure
 between the steps leaves the CRQ approved with its key: a new code finishes the same app.
+That retry replaces the secret, so it must never overlap a confirmation still finishing (whose
+secret it would kill after it was shown): for CONFIRM_LEASE_S after a code is accepted, the
+CRQ takes no new code and no confirmation.
 """
 
 from __future__ import annotations
@@ -37,6 +40,9 @@ from pesabox.storage.writer import LedgerWriter
 # Who the code's SMS comes from on the handset.
 SMS_SENDER = "SAFARICOM"
 _NO_CODE = "no code"
+# Wall time a confirmation has to make its app and finish the CRQ before a retry may begin.
+CONFIRM_LEASE_S = 60.0
+_BUSY = "{number} is being confirmed right now; if it does not finish, try again in a minute"
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +86,11 @@ class GoLive:
         production_clock: Clock,
         wall_clock: Clock,
         businesses: Callable[[Connection, int], Business | None],
+        support_contact: str | None = None,
     ) -> None:
+        self._support = (
+            f"contact support on {support_contact}" if support_contact else ("contact support")
+        )
         self._platform = platform
         self._production = production
         self._production_clock = production_clock
@@ -105,6 +115,7 @@ class GoLive:
             current = store.get_change_request(conn, request.number)
             if current is None or current.state is not State.APPROVED:
                 raise IllegalTransition(f"{request.number} is not waiting for its code")
+            _check_not_finishing(conn, request.number, now=now)
             self._issue_code(conn, request, actor, now=now)
 
         await self._platform.submit(job)
@@ -115,6 +126,9 @@ class GoLive:
         business = self._businesses(conn, request.organisation_id)
         if business is None:
             raise ChangeRequestNotFound("the organisation of this CRQ is gone")
+        usage = store.code_usage(conn, request.number, since=now - otp.CODE_WINDOW_S)
+        if (refusal := otp.new_code_refusal(usage)) is not None:
+            raise CodeRefused(f"no new code for {request.number}: {refusal}; {self._support}")
         code, salt = otp.new_code(), otp.new_salt()
         store.replace_code(
             conn, subject=request.number, msisdn=business.admin_phone, salt=salt,
@@ -136,7 +150,7 @@ class GoLive:
                 f"{request.number} is {request.state.value}: only an approved go-live takes a code"
             )
         new_key, secret = new_consumer_credentials()
-        key = await self._judge(request.number, code, new_key)
+        key = await self._judge(request.number, code, new_key, actor)
         wanted = go_live_of(request)
         now = self._production_clock.now()
 
@@ -159,7 +173,7 @@ class GoLive:
         await self._platform.submit(finish)
         return ProductionKeys(request.number, app_id, key, secret)
 
-    async def _judge(self, number: str, code: str, new_key: str) -> str:
+    async def _judge(self, number: str, code: str, new_key: str, actor: Actor) -> str:
         """Count the try; the CRQ's app key when the code is right, CodeRefused otherwise."""
         now = self._wall.now()
 
@@ -167,6 +181,10 @@ class GoLive:
             current = store.get_change_request(conn, number)
             if current is None or current.state is not State.APPROVED:
                 raise IllegalTransition(f"{number} is not waiting for its code")
+            _check_not_finishing(conn, number, now=now)
+            usage = store.code_usage(conn, number, since=now)
+            if (refusal := otp.too_many_tries(usage)) is not None:
+                raise CodeRefused(f"no more tries for {number}: {refusal}; {self._support}")
             row = store.latest_code(conn, number)
             if row is None:
                 return _NO_CODE, 0, None
@@ -179,6 +197,10 @@ class GoLive:
                 return otp.Verdict.DEAD, 0, None
             if verdict is not otp.Verdict.ACCEPTED:
                 return verdict, left, None
+            store.add_event(
+                conn, number, actor=actor, action=Action.CODE_CONFIRMED.value, now=now,
+                text=f"code confirmed by {actor.name}",
+            )  # fmt: skip
             return verdict, left, store.claim_app_key(conn, number, new_key)
 
         verdict, left, key = await self._platform.submit(job)
@@ -187,6 +209,12 @@ class GoLive:
         if verdict is otp.Verdict.WRONG:
             raise CodeRefused(f"the code is wrong; {left} {'try' if left == 1 else 'tries'} left")
         raise CodeRefused(_REFUSALS[verdict])
+
+
+def _check_not_finishing(conn: Connection, number: str, *, now: float) -> None:
+    accepted_at = store.last_event_at(conn, number, Action.CODE_CONFIRMED.value)
+    if accepted_at is not None and now < accepted_at + CONFIRM_LEASE_S:
+        raise CodeRefused(_BUSY.format(number=number))
 
 
 def _check_go_live(request: ChangeRequest) -> None:

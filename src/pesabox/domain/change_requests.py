@@ -73,6 +73,8 @@ class Action(StrEnum):
     COMMENT = "comment"
     # Not a move either: a one-time code went out (go-live), recorded on the trail.
     CODE_SENT = "code_sent"
+    # Nor this: a go-live code was accepted, and its confirmation is making the production app.
+    CODE_CONFIRMED = "code_confirmed"
 
 
 class ActorKind(StrEnum):

@@ -2,6 +2,9 @@
 
 A code is stored only as a salted digest, lives `LIFETIME_S` of wall time, and dies after
 `ATTEMPTS_MAX` wrong tries or its first right one. Asking for a new code kills the old one.
+New codes are capped per subject (`CODES_PER_WINDOW` in `CODE_WINDOW_S` of wall time,
+`CODES_MAX` in all) and so are wrong tries across all its codes (`WRONG_TRIES_MAX`): else
+asking for code after code would give unlimited guesses.
 
 The digest is HMAC-SHA256 with a per-code random salt, not a slow key-stretching function:
 a million possible codes are found by anyone holding the digest however slow the hash, and
@@ -19,6 +22,10 @@ from enum import StrEnum
 DIGITS = 6
 LIFETIME_S = 600.0
 ATTEMPTS_MAX = 3
+CODES_PER_WINDOW = 3
+CODE_WINDOW_S = 600.0
+CODES_MAX = 10
+WRONG_TRIES_MAX = 10
 
 
 class Verdict(StrEnum):
@@ -39,6 +46,34 @@ class StoredCode:
     attempts: int
     # Used or replaced: it can never be accepted again.
     dead: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CodeUsage:
+    """A subject's codes so far: sent within the window, sent in all, tries on them all."""
+
+    recent: int
+    total: int
+    tries: int
+
+
+def too_many_tries(usage: CodeUsage) -> str | None:
+    """Why no code may be tried any more, or None."""
+    if usage.tries >= WRONG_TRIES_MAX:
+        return f"{WRONG_TRIES_MAX} codes were typed already"
+    return None
+
+
+def new_code_refusal(usage: CodeUsage) -> str | None:
+    """Why no new code may be sent now, or None when one may."""
+    if (refusal := too_many_tries(usage)) is not None:
+        return refusal
+    if usage.total >= CODES_MAX:
+        return f"{CODES_MAX} codes were sent already"
+    if usage.recent >= CODES_PER_WINDOW:
+        minutes = int(CODE_WINDOW_S // 60)
+        return f"{CODES_PER_WINDOW} codes were sent in the last {minutes} minutes (wait a while)"
+    return None
 
 
 def new_code() -> str:

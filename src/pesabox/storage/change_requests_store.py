@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, case, func, select, update
 
 from pesabox.domain.change_requests import (
     Action,
@@ -24,7 +24,7 @@ from pesabox.domain.change_requests import (
     TrailEvent,
     next_state,
 )
-from pesabox.domain.one_time_codes import StoredCode
+from pesabox.domain.one_time_codes import CodeUsage, StoredCode
 from pesabox.domain.products import Product
 from pesabox.storage import apps_store
 from pesabox.storage.tables import apps
@@ -179,6 +179,16 @@ def add_event(
     )
 
 
+def last_event_at(conn: Connection, number: str, action: str) -> float | None:
+    """When `action` was last recorded on the CRQ's trail, if ever."""
+    found = conn.execute(
+        select(func.max(change_request_events.c.at)).where(
+            change_request_events.c.number == number, change_request_events.c.action == action
+        )
+    ).scalar_one()
+    return float(found) if found is not None else None
+
+
 def events(conn: Connection, number: str) -> list[TrailEvent]:
     rows = conn.execute(
         select(change_request_events)
@@ -263,6 +273,18 @@ def replace_code(
             attempts=0, dead=False, created_at=now,
         )
     )  # fmt: skip
+
+
+def code_usage(conn: Connection, subject: str, *, since: float) -> CodeUsage:
+    """How many codes `subject` was sent after `since` and in all, and its tries on them."""
+    row = conn.execute(
+        select(
+            func.count(),
+            func.coalesce(func.sum(case((one_time_codes.c.created_at > since, 1), else_=0)), 0),
+            func.coalesce(func.sum(one_time_codes.c.attempts), 0),
+        ).where(one_time_codes.c.subject == subject)
+    ).one()
+    return CodeUsage(recent=int(row[1]), total=int(row[0]), tries=int(row[2]))
 
 
 def latest_code(conn: Connection, subject: str) -> CodeRow | None:
