@@ -147,3 +147,16 @@ async def test_url_change_rejected_changes_nothing(world: World) -> None:
     request = await world.in_review(NEW_URLS)
     await world.service.reject(request.number, OPERATOR, "Use your own domain")
     assert _registration(world) is None
+
+
+async def test_the_csr_is_stored_as_its_pem_block_alone(world: World) -> None:
+    csr, _ = make_csr(organisation=ORGANISATION_NAME)
+    request = await world.submit(crq.certificate_signing(f"junk\x00 before\n{csr}\x00 after"))
+    stored = request.payload["csr_pem"]
+    assert "\x00" not in stored and "junk" not in stored and "after" not in stored
+    assert stored.startswith("-----BEGIN CERTIFICATE REQUEST-----")
+    assert stored.strip() == csr.strip()
+    implemented = await world.service.approve(
+        (await world.service.review(request.number, OPERATOR)).number, OPERATOR
+    )
+    assert implemented.state is State.IMPLEMENTED

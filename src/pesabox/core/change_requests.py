@@ -14,6 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
+
 from pesabox.clock import Clock, SystemClock
 from pesabox.core.crq_certificates import PlatformCa
 from pesabox.core.go_live import GoLive, ProductionKeys
@@ -187,6 +190,7 @@ class ChangeRequestService:
         if developer_id is not None and business.developer_id != developer_id:
             raise ChangeRequestError(f"{business.name} is not this developer's business")
         if isinstance(payload, crq.CertificateSigning):
+            payload = await asyncio.to_thread(_reencoded, payload)
             await asyncio.to_thread(
                 self._certificates.check, payload.csr_pem,
                 organisation_name=business.name, organisation_id=organisation_id,
@@ -388,6 +392,16 @@ class ChangeRequestService:
 
     async def _read(self, read: Callable[[Connection], T]) -> T:
         return await asyncio.to_thread(_in_read, self._platform.engine, read)
+
+
+def _reencoded(payload: crq.CertificateSigning) -> crq.CertificateSigning:
+    """The CSR as its PEM block alone, re-encoded from the parsed request: text around the
+    block (junk, NULs, which PostgreSQL's text refuses) is never stored."""
+    try:
+        parsed = x509.load_pem_x509_csr(payload.csr_pem.encode())
+    except ValueError:
+        raise ChangeRequestError("the CSR is refused: it is no PEM certificate request") from None
+    return crq.CertificateSigning(csr_pem=parsed.public_bytes(Encoding.PEM).decode())
 
 
 def _in_read(engine: Engine, read: Callable[[Connection], T]) -> T:
