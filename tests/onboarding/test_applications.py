@@ -32,7 +32,7 @@ async def test_submit_keeps_the_form_documents_and_audit(world: World) -> None:
     assert application.state is ApplicationState.SUBMITTED
     assert application.organisation_name == "Mama Mboga Ltd"
     documents = await world.service.applications.documents(owner, application.id)
-    assert len(documents) == 9
+    assert len(documents) == 10
     info, data = await world.service.applications.document(owner, documents[0].id)
     assert data == PDF and info.sha256 == documents[0].sha256
     trail = await world.service.applications.audit_trail(owner, application.id)

@@ -86,10 +86,22 @@ def test_documents_total_above_twenty_megabytes_is_refused() -> None:
         check_documents(SOLE, uploads)
 
 
-def test_documents_sole_proprietor_may_add_a_kra_pin_certificate() -> None:
-    extra = Upload("kra_pin_certificate", "pin.jpeg", "image/jpeg", JPEG)
-    documents = check_documents(SOLE, uploads_for(SOLE) + [extra])
-    assert DocumentKind.KRA_PIN_CERTIFICATE in {d.kind for d in documents}
+@pytest.mark.parametrize("business_type", list(BusinessType))
+def test_every_business_sends_its_domain_registration_details(
+    business_type: BusinessType,
+) -> None:
+    assert DocumentKind.DOMAIN_REGISTRATION in REQUIRED_DOCUMENTS[business_type]
+
+
+def test_registration_and_kra_pin_certificates_by_business_type() -> None:
+    # The list: a partnership sends its certificate of registration too, and a sole
+    # proprietor the KRA PIN certificate.
+    partnership = REQUIRED_DOCUMENTS[BusinessType.PARTNERSHIP]
+    assert DocumentKind.BUSINESS_REGISTRATION in partnership
+    assert DocumentKind.KRA_PIN_CERTIFICATE in REQUIRED_DOCUMENTS[SOLE]
+    uploads = [u for u in uploads_for(SOLE) if u.kind != "kra_pin_certificate"]
+    with pytest.raises(OnboardingError, match="KRA PIN certificate"):
+        check_documents(SOLE, uploads)
 
 
 @pytest.mark.parametrize(

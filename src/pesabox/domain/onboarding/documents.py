@@ -2,10 +2,12 @@
 
 What each business type sends follows Safaricom's PayBill form pack (mpesa-domain-and-g2.md
 §3.4): every applicant sends the signed application form and terms, the signed tariff guide,
-a bank letter or cancelled cheque, proof that the business exists and the IDs of the
-account openers; then a sole proprietor adds the business registration or permit, a limited
+a bank letter or cancelled cheque, proof that the business exists, the IDs of the account
+openers and the domain registration details (Daraja's go-live FAQ asks for them); then a sole
+proprietor adds the business registration or permit and the KRA PIN certificate, a limited
 company its certificate of incorporation, board resolution, KRA PIN certificate and CR12, a
-partnership its deed, the partners' letter and KRA PIN certificate.
+partnership its certificate of registration, deed, the partners' letter and KRA PIN
+certificate.
 
 An upload is accepted only when its first bytes AND its declared type agree on PDF, PNG or
 JPEG: a declared type alone is whatever the browser guessed from the name, and bytes alone
@@ -47,6 +49,7 @@ class DocumentKind(StrEnum):
     CR12 = "cr12"
     PARTNERSHIP_DEED = "partnership_deed"
     PARTNERS_LETTER = "partners_letter"
+    DOMAIN_REGISTRATION = "domain_registration"
 
 
 DOCUMENT_LABELS: dict[DocumentKind, str] = {
@@ -62,6 +65,7 @@ DOCUMENT_LABELS: dict[DocumentKind, str] = {
     DocumentKind.CR12: "CR12 (at most 30 days old)",
     DocumentKind.PARTNERSHIP_DEED: "partnership deed or affidavit",
     DocumentKind.PARTNERS_LETTER: "partners' letter (bank details, authorised signatories)",
+    DocumentKind.DOMAIN_REGISTRATION: "domain registration details (the business's website)",
 }
 
 _EVERY_BUSINESS = (
@@ -70,9 +74,14 @@ _EVERY_BUSINESS = (
     DocumentKind.BANK_LETTER,
     DocumentKind.PROOF_OF_EXISTENCE,
     DocumentKind.OWNER_IDS,
+    DocumentKind.DOMAIN_REGISTRATION,
 )
 REQUIRED_DOCUMENTS: dict[BusinessType, tuple[DocumentKind, ...]] = {
-    BusinessType.SOLE_PROPRIETOR: (*_EVERY_BUSINESS, DocumentKind.BUSINESS_REGISTRATION),
+    BusinessType.SOLE_PROPRIETOR: (
+        *_EVERY_BUSINESS,
+        DocumentKind.BUSINESS_REGISTRATION,
+        DocumentKind.KRA_PIN_CERTIFICATE,
+    ),
     BusinessType.LIMITED_COMPANY: (
         *_EVERY_BUSINESS,
         DocumentKind.CERTIFICATE_OF_INCORPORATION,
@@ -82,14 +91,15 @@ REQUIRED_DOCUMENTS: dict[BusinessType, tuple[DocumentKind, ...]] = {
     ),
     BusinessType.PARTNERSHIP: (
         *_EVERY_BUSINESS,
+        DocumentKind.BUSINESS_REGISTRATION,
         DocumentKind.PARTNERSHIP_DEED,
         DocumentKind.PARTNERS_LETTER,
         DocumentKind.KRA_PIN_CERTIFICATE,
     ),
 }
-# §3.4: a sole proprietor's KRA PIN is optional; it may come along, nothing else may.
+# Documents that may come along without being required (none today: the form lists them).
 OPTIONAL_DOCUMENTS: dict[BusinessType, tuple[DocumentKind, ...]] = {
-    BusinessType.SOLE_PROPRIETOR: (DocumentKind.KRA_PIN_CERTIFICATE,),
+    BusinessType.SOLE_PROPRIETOR: (),
     BusinessType.LIMITED_COMPANY: (),
     BusinessType.PARTNERSHIP: (),
 }
