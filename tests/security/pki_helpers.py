@@ -113,5 +113,6 @@ def client_certificate(
         organisation_name=organisation_name,
         validity_days=validity_days,
         now=now,
+        allow_loopback=True,  # served on the test bench's loopback listeners
     )
     return signed.pem, key_pem(key)

@@ -63,14 +63,14 @@ def _openssl_csr(tmp_path: Path, digest: str) -> str:
 def test_check_csr_accepts_an_ec_p256_csr_and_reports_its_facts() -> None:
     pem, _ = make_csr(
         organisation="Acme Traders Ltd",
-        alternative_names=["api.acme.co.ke", "10.0.0.5", "::1"],
+        alternative_names=["api.acme.co.ke", "10.0.0.5", "2001:db8::5"],
         emails=["ops@acme.co.ke"],
     )
     facts = check_csr(pem, **ORGANISATION)  # type: ignore[arg-type]
     assert facts.common_name == "api.example.co.ke"
     assert facts.key_description == "EC secp256r1"
     assert facts.dns_names == ("api.acme.co.ke",)
-    assert facts.ip_addresses == ("10.0.0.5", "::1")
+    assert facts.ip_addresses == ("10.0.0.5", "2001:db8::5")
 
 
 @pytest.mark.parametrize(
@@ -227,10 +227,63 @@ def test_check_csr_refuses_an_alternative_name_that_is_no_host_name() -> None:
 
 
 def test_check_csr_normalises_alternative_names() -> None:
-    pem, _ = make_csr(alternative_names=["API.Acme.CO.KE.", "*.acme.co.ke", "::0001"])
+    pem, _ = make_csr(alternative_names=["API.Acme.CO.KE.", "Pay.Acme.co.ke", "2001:DB8::0001"])
     facts = check_csr(pem, **ORGANISATION)  # type: ignore[arg-type]
-    assert facts.dns_names == ("api.acme.co.ke", "*.acme.co.ke")
-    assert facts.ip_addresses == ("::1",)
+    assert facts.dns_names == ("api.acme.co.ke", "pay.acme.co.ke")
+    assert facts.ip_addresses == ("2001:db8::1",)
+
+
+@pytest.mark.parametrize(
+    ("name", "code"),
+    [
+        ("*.acme.co.ke", "wildcard_alternative_name"),
+        ("localhost", "reserved_alternative_name"),
+        ("api.localhost", "reserved_alternative_name"),
+        ("127.0.0.1", "reserved_alternative_name"),
+        ("127.8.9.10", "reserved_alternative_name"),
+        ("::1", "reserved_alternative_name"),
+        ("0.0.0.0", "reserved_alternative_name"),
+        ("testbroker.pesabox.local", "reserved_alternative_name"),
+        ("pesabox.local", "reserved_alternative_name"),
+    ],
+)
+def test_check_csr_refuses_a_host_name_the_organisation_cannot_own(name: str, code: str) -> None:
+    # The certificate also serves (serverAuth) and every pesabox client trusts the CA.
+    pem, _ = make_csr(alternative_names=["api.acme.co.ke", name])
+    refusal = _refusal(pem)
+    assert refusal.code == code
+    assert repr(normalised_hostname(name)) in refusal.message
+
+
+@pytest.mark.parametrize("name", ["Gateway.Example.Test", "10.1.2.3"])
+def test_check_csr_refuses_the_brokers_configured_host_names(name: str) -> None:
+    pem, _ = make_csr(alternative_names=[name])
+    with pytest.raises(CsrRefused) as caught:
+        check_csr(
+            pem,
+            **ORGANISATION,
+            reserved_hostnames=["gateway.example.test", "10.1.2.3"],  # type: ignore[arg-type]
+        )
+    assert caught.value.code == "reserved_alternative_name"
+
+
+def test_check_csr_allows_loopback_only_when_asked() -> None:
+    pem, _ = make_csr(alternative_names=["localhost", "127.0.0.1", "::1"])
+    assert _refusal(pem).code == "reserved_alternative_name"
+    facts = check_csr(pem, **ORGANISATION, allow_loopback=True)  # type: ignore[arg-type]
+    assert facts.dns_names == ("localhost",)
+    assert facts.ip_addresses == ("127.0.0.1", "::1")
+
+
+def test_sign_csr_passes_the_reserved_names_on(authority: Authority) -> None:
+    pem, _ = make_csr(alternative_names=["gateway.example.test"])
+    with pytest.raises(CsrRefused):
+        authority.ca.sign_csr(
+            pem,
+            **ORGANISATION,
+            now=time.time(),
+            reserved_hostnames=["gateway.example.test"],  # type: ignore[arg-type]
+        )
 
 
 @pytest.mark.parametrize(

@@ -238,6 +238,7 @@ def sign_csr(
                 organisation_name=organisation_name,
                 validity_days=days,
                 now=now,
+                reserved_hostnames=Settings().tls_hostname_list(),
             )
             pki_store.record_client_certificate(
                 conn,

@@ -14,6 +14,7 @@ import ipaddress
 import re
 import ssl
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cryptography import x509
@@ -103,7 +104,7 @@ def _load(pem: bytes | str) -> x509.CertificateSigningRequest:
         )
     try:
         return x509.load_pem_x509_csr(data)
-    except ValueError:
+    except (ValueError, x509.InvalidVersion):  # InvalidVersion is no ValueError
         raise CsrRefused(
             "csr_unreadable", "The certificate signing request is damaged and cannot be read."
         ) from None
@@ -275,8 +276,63 @@ def _check_organisation_record(*, organisation_name: str, organisation_id: int) 
         )
 
 
-def check_csr(pem: bytes | str, *, organisation_name: str, organisation_id: int) -> CsrFacts:
+# The platform's own private-use names (the brokers' subjects).
+_PLATFORM_DOMAIN = "pesabox.local"
+
+
+def _check_host_names(
+    dns_names: list[str],
+    ip_addresses: list[str],
+    *,
+    reserved_hostnames: Sequence[str],
+    allow_loopback: bool,
+) -> None:
+    """A client certificate also serves (serverAuth, for a business's callback listener), and
+    every client of pesabox trusts the platform CA: a name the organisation cannot own would
+    let it impersonate pesabox's own listeners or anyone's. So no wildcard, no loopback (but
+    where the caller allows it, a test bench), no platform name, no reserved name."""
+    reserved = set()
+    for name in reserved_hostnames:
+        try:
+            reserved.add(normalised_hostname(name))
+        except ValueError:
+            continue  # not a host name, so no SAN can equal it
+    for name in dns_names:
+        if name.startswith("*."):
+            raise CsrRefused(
+                "wildcard_alternative_name",
+                f"The CSR asks for the wildcard {name!r}; name each host instead.",
+            )
+        loopback = name == "localhost" or name.endswith(".localhost")
+        platform = name == _PLATFORM_DOMAIN or name.endswith("." + _PLATFORM_DOMAIN)
+        if platform or name in reserved or (loopback and not allow_loopback):
+            raise CsrRefused(
+                "reserved_alternative_name",
+                f"The CSR asks for the host name {name!r}, which the organisation cannot own.",
+            )
+    for text in ip_addresses:
+        address = ipaddress.ip_address(text)
+        refused = address.is_unspecified or address.is_multicast or text in reserved
+        if refused or (address.is_loopback and not allow_loopback):
+            raise CsrRefused(
+                "reserved_alternative_name",
+                f"The CSR asks for the IP address {text!r}, which the organisation cannot own.",
+            )
+
+
+def check_csr(
+    pem: bytes | str,
+    *,
+    organisation_name: str,
+    organisation_id: int,
+    reserved_hostnames: Sequence[str] = (),
+    allow_loopback: bool = False,
+) -> CsrFacts:
     """The facts of an acceptable CSR for this organisation; `CsrRefused` otherwise.
+
+    `reserved_hostnames`: names no organisation may have in its certificate (the brokers'
+    PESABOX_TLS_HOSTNAMES). `allow_loopback`: accept localhost and loopback addresses as
+    SANs, for a test bench's listener only; the platform's own callers never set it.
 
     Checks run cheapest first, and the signature before the subject, so a forged request
     learns nothing about the organisation rules."""
@@ -291,6 +347,12 @@ def check_csr(pem: bytes | str, *, organisation_name: str, organisation_id: int)
             subject, organisation_name=organisation_name, organisation_id=organisation_id
         )
         dns_names, ip_addresses = _alternative_names(csr)
+        _check_host_names(
+            dns_names,
+            ip_addresses,
+            reserved_hostnames=reserved_hostnames,
+            allow_loopback=allow_loopback,
+        )
     except (ValueError, x509.DuplicateExtension, x509.UnsupportedGeneralNameType) as error:
         if isinstance(error, CsrRefused):
             raise

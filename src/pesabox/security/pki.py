@@ -326,14 +326,21 @@ class CertificateAuthority:
         organisation_name: str,
         validity_days: int = DEFAULT_CLIENT_CERT_VALIDITY_DAYS,
         now: float,
+        reserved_hostnames: Sequence[str] = (),
+        allow_loopback: bool = False,
     ) -> SignedCertificate:
         """A client certificate for `organisation_id` from its CSR, checked first by
-        `check_csr` (raises `CsrRefused`). The subject is the platform's, not the CSR's:
+        `check_csr` (raises `CsrRefused`; `reserved_hostnames` and `allow_loopback` as
+        there). The subject is the platform's, not the CSR's:
         CN from the CSR, O and organizationIdentifier from the organisation's record."""
         if validity_days < 1:
             raise ValueError("a client certificate must be valid for at least one day")
         facts = check_csr(
-            csr_pem, organisation_name=organisation_name, organisation_id=organisation_id
+            csr_pem,
+            organisation_name=organisation_name,
+            organisation_id=organisation_id,
+            reserved_hostnames=reserved_hostnames,
+            allow_loopback=allow_loopback,
         )
         return self._sign(
             facts,
