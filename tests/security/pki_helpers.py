@@ -62,7 +62,7 @@ def key_pem(key: CertificateIssuerPrivateKeyTypes) -> str:
 def make_csr(
     *,
     key: CertificateIssuerPrivateKeyTypes | None = None,
-    common_names: Sequence[str] = ("api.example.co.ke",),
+    common_names: Sequence[str] = ("Acme API client",),
     organisation: str | None = None,
     organisation_identifier: str | None = None,
     alternative_names: Sequence[str] = (),

@@ -67,7 +67,7 @@ def test_check_csr_accepts_an_ec_p256_csr_and_reports_its_facts() -> None:
         emails=["ops@acme.co.ke"],
     )
     facts = check_csr(pem, **ORGANISATION)  # type: ignore[arg-type]
-    assert facts.common_name == "api.example.co.ke"
+    assert facts.common_name == "Acme API client"
     assert facts.key_description == "EC secp256r1"
     assert facts.dns_names == ("api.acme.co.ke",)
     assert facts.ip_addresses == ("10.0.0.5", "2001:db8::5")
@@ -91,12 +91,12 @@ def test_check_csr_accepts_strong_keys(
 def test_check_csr_accepts_keytools_new_certificate_request_header() -> None:
     pem, _ = make_csr()
     keytool_pem = pem.replace("CERTIFICATE REQUEST", "NEW CERTIFICATE REQUEST")
-    assert check_csr(keytool_pem, **ORGANISATION).common_name == "api.example.co.ke"  # type: ignore[arg-type]
+    assert check_csr(keytool_pem, **ORGANISATION).common_name == "Acme API client"  # type: ignore[arg-type]
 
 
 def test_check_csr_accepts_bytes_and_the_organisation_named_any_case_with_spaces() -> None:
     pem, _ = make_csr(organisation="  ACME traders LTD ", organisation_identifier="PBX-ORG-7")
-    assert check_csr(pem.encode(), **ORGANISATION).common_name == "api.example.co.ke"  # type: ignore[arg-type]
+    assert check_csr(pem.encode(), **ORGANISATION).common_name == "Acme API client"  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
@@ -362,3 +362,19 @@ def test_client_identity_is_none_for_a_certificate_naming_no_organisation(
 @pytest.mark.parametrize("garbage", [b"", b"\x30\x03\x02\x01\x01", "-----BEGIN CERTIFICATE-----\n"])
 def test_client_identity_is_none_for_garbage(garbage: bytes | str) -> None:
     assert client_identity(garbage) is None
+
+
+@pytest.mark.parametrize(
+    "common_name", ["localhost", "127.0.0.1", "::1", "api.acme.co.ke", "testbroker.pesabox.local"]
+)
+def test_check_csr_refuses_a_common_name_that_names_a_host_alone(common_name: str) -> None:
+    # With no DNS SAN, verifiers fall back to the CN: it must not be the only host name.
+    pem, _ = make_csr(common_names=[common_name])
+    assert _refusal(pem).code == "common_name_is_a_host"
+
+
+def test_check_csr_accepts_a_host_name_cn_that_repeats_a_permitted_san() -> None:
+    pem, _ = make_csr(common_names=["API.Acme.co.ke"], alternative_names=["api.acme.co.ke"])
+    assert check_csr(pem, **ORGANISATION).dns_names == ("api.acme.co.ke",)  # type: ignore[arg-type]
+    single_label, _ = make_csr(common_names=["shop-api-client"])
+    assert check_csr(single_label, **ORGANISATION).common_name == "shop-api-client"  # type: ignore[arg-type]

@@ -163,7 +163,7 @@ def test_sign_csr_makes_a_client_certificate_bound_to_the_organisation(
         NameOID.COUNTRY_NAME: "KE",
         NameOID.ORGANIZATION_NAME: "Acme Traders Ltd",
         NameOID.ORGANIZATION_IDENTIFIER: "PBX-ORG-7",
-        NameOID.COMMON_NAME: "api.example.co.ke",
+        NameOID.COMMON_NAME: "Acme API client",
     }
     assert certificate.issuer == _load(authority.intermediate.cert_pem).subject
     assert 0 < certificate.serial_number < 2**159

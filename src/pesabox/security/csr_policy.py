@@ -320,6 +320,25 @@ def _check_host_names(
             )
 
 
+def _check_common_name_host(
+    common_name: str, dns_names: list[str], ip_addresses: list[str]
+) -> None:
+    """A CN that reads as a host name is what a verifier falls back to when the certificate
+    has no DNS SAN (Python's `hostname_checks_common_name`, OpenSSL's default): it may only
+    repeat a SAN that passed the checks, so it never names a host on its own."""
+    try:
+        host = normalised_hostname(common_name)
+    except ValueError:
+        return  # "Acme API client": no verifier can match it to a host
+    dotted_or_address = "." in host or host == "localhost" or ":" in host
+    if dotted_or_address and host not in (*dns_names, *ip_addresses):
+        raise CsrRefused(
+            "common_name_is_a_host",
+            f"The CSR's common name {common_name!r} is a host name that is not also one of its "
+            "subject alternative names; add it as a DNS or IP SAN, or use a plain label.",
+        )
+
+
 def check_csr(
     pem: bytes | str,
     *,
@@ -353,6 +372,7 @@ def check_csr(
             reserved_hostnames=reserved_hostnames,
             allow_loopback=allow_loopback,
         )
+        _check_common_name_host(common_name, dns_names, ip_addresses)
     except (ValueError, x509.DuplicateExtension, x509.UnsupportedGeneralNameType) as error:
         if isinstance(error, CsrRefused):
             raise
