@@ -118,7 +118,11 @@ def _pages(settings: Settings) -> str:
     base = f"http://{settings.host}:{settings.port}/ui"
     if settings.environment != "sandbox":
         return f"{base}/org"
-    return f"{base}/phones, {base}/org, {base}/inspector, {base}/clock"
+    pages = f"{base}/phones, {base}/org, {base}/inspector, {base}/clock"
+    if "production" in settings.served_environments:
+        # Onboarding needs production to set businesses up in (the pages say so otherwise).
+        pages += f", {base}/dev, {base}/admin"
+    return pages
 
 
 def _print_credentials(settings: Settings, key: str, secret: str) -> None:
@@ -186,7 +190,7 @@ def _developer_portal(settings: Settings) -> str:
 def _echo_rows(title: str, rows: list[tuple[str, str]]) -> None:
     typer.echo(title)
     for label, value in rows:
-        typer.echo(f"  {label + ':':<28}{value}")
+        typer.echo(f"  {label + ':':<32}{value}")
 
 
 @app.command()
