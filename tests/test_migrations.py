@@ -9,7 +9,7 @@ from pesabox.storage.schema import metadata
 
 
 def test_migrate_reaches_head_and_matches_tables(engine: Engine) -> None:
-    assert current_revision(engine) == "0015"
+    assert current_revision(engine) == "0014"
     with engine.connect() as conn:
         differences = compare_metadata(MigrationContext.configure(conn), metadata)
     assert differences == []
@@ -17,7 +17,7 @@ def test_migrate_reaches_head_and_matches_tables(engine: Engine) -> None:
 
 def test_migrate_twice_is_harmless(engine: Engine) -> None:
     upgrade_to_head(engine)
-    assert current_revision(engine) == "0015"
+    assert current_revision(engine) == "0014"
 
 
 def test_upgrade_keeps_existing_ledger_rows(database_url: str) -> None:
@@ -92,4 +92,4 @@ def test_upgrade_keeps_existing_ledger_rows(database_url: str) -> None:
     assert tuple(operator) == ("testapi", "api", 5.0)
     # Shortcodes from before C2B get its defaults: C2B only, validation off.
     assert (products, validation) == ("c2b", False)
-    assert revision == "0015"
+    assert revision == "0014"
