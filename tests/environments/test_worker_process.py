@@ -61,8 +61,9 @@ async def test_worker_delivers_each_environments_callbacks_with_its_broker(
     ca_file = tmp_path / "listener-ca.pem"
     ca_file.write_text(listener_ca.certificate_pem)
     context = listener_context(listener_ca.issue("shop"), client_ca_pem=_platform_ca_pem(urls))
-    env = {
-        **os.environ,
+    # None of the caller's PESABOX_* (a developer's PESABOX_ENVIRONMENT, say) leaks in.
+    env = {name: value for name, value in os.environ.items() if not name.startswith("PESABOX_")}
+    env |= {
         "PESABOX_DATABASE_URL": urls.platform,
         "PESABOX_PRODUCTION_DATABASE_URL": urls.production,
         "PESABOX_ENVIRONMENTS": "sandbox,production",
