@@ -1,16 +1,18 @@
-"""Going live, end to end in a browser, against a real `pesabox serve` of both environments
-(the sandbox's plain and TLS listeners, production's TLS and mutual-TLS listeners):
+"""Going live, end to end in a browser, against a real `pesabox serve` of both environments.
+Two of its listeners are used: the sandbox's plain one and production's 1-way TLS one
+(PESABOX_PRODUCTION_PORT); production's mutual-TLS listener runs but nothing here calls it.
 
-a developer signs up and applies for a PayBill with documents; a platform operator approves
+A developer signs up and applies for a PayBill with documents; a platform operator approves
 it; the developer applies for Lipa na M-Pesa Online; the clock page moves the platform clock
 on a week and the operator approves it; the passkey shows; the developer asks to go live, the
 operator approves, the code reaches the Business Administrator's phone, the developer enters
 it and gets production keys. Then the test itself, over HTTPS verified against the trust
 bundle the developer portal hands out, gets a production token and sends an STK push to
-production's TLS listener, signed with the new passkey.
+production's TLS listener, signed with the new passkey; the Business Administrator then sees
+the implemented CRQ in the production org portal, on that same listener.
 
-The pages are driven on the sandbox's plain listener (they are the same pages on its TLS
-one); the API calls are where TLS matters, and there certificates are verified for real.
+The developer and operator pages are driven on the sandbox's plain listener; the API calls
+are where TLS matters, and there the server's certificate is verified for real.
 """
 
 from __future__ import annotations
