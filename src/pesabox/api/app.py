@@ -50,6 +50,7 @@ def create_app(
     platform: Platform | None = None,
     production_certificate: CertificateSource | None = None,
     onboarding: OnboardingServices | None = None,
+    web_secret: str | None = None,
 ) -> FastPaths:
     """The ASGI app: the payment routes on the fast path, the rest on Litestar.
 
@@ -58,9 +59,11 @@ def create_app(
     served as /sandbox/v1/certificates/production.cer.
     `onboarding`: when both environments are served, the one onboarding and change-request
     service of the process, which the /ui/dev, /ui/admin and portal pages call.
+    `web_secret`: the secret that signs CSRF tokens, when the caller shares one between apps
+    (browsers send the CSRF cookie to every port of a host); else this Platform's own.
     """
     own_platform = platform or Platform(settings)
-    litestar = create_litestar(settings, own_platform)
+    litestar = create_litestar(settings, own_platform, web_secret)
     litestar.state[PRODUCTION_CERTIFICATE_STATE] = production_certificate
     litestar.state[ONBOARDING_STATE] = onboarding
     return FastPaths(
@@ -71,7 +74,9 @@ def create_app(
     )
 
 
-def create_litestar(settings: Settings, own_platform: Platform) -> Litestar:
+def create_litestar(
+    settings: Settings, own_platform: Platform, secret: str | None = None
+) -> Litestar:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         app.state.platform = own_platform
@@ -107,6 +112,6 @@ def create_litestar(settings: Settings, own_platform: Platform) -> Litestar:
         openapi_config=OpenAPIConfig(title="pesabox", version=__version__, path="/docs"),
         request_max_body_size=settings.max_body_bytes,
         template_config=template_config(),
-        csrf_config=csrf_config(settings, web_secret(settings, own_platform.engine)),
+        csrf_config=csrf_config(settings, secret or web_secret(settings, own_platform.engine)),
         debug=False,
     )

@@ -35,6 +35,15 @@ from pesabox.storage.types import Connection, Engine
 from pesabox.storage.writer import LedgerWriter
 
 SESSION_COOKIE = "pesabox_org_session"
+
+
+def session_cookie_name(environment: str) -> str:
+    """The org portal's session cookie in `environment`. A browser sends a host's cookies to
+    every port, and each environment keeps its sessions in its own database: production's
+    cookie has its own name, so signing in on one environment does not sign out the other."""
+    return SESSION_COOKIE if environment == "sandbox" else f"{SESSION_COOKIE}_{environment}"
+
+
 SESSION_LIFETIME_S_DEFAULT = 8 * 3600.0
 _TOKEN_BYTES = 32
 # A token longer than this was never issued here; it is refused before it is hashed.

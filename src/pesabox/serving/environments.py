@@ -17,6 +17,7 @@ from pesabox.api.routes.certificates import stored_certificate
 from pesabox.callbacks.tls import load_callback_tls
 from pesabox.core.onboarding_services import onboarding_services
 from pesabox.core.platform import Platform
+from pesabox.security.web_secret import web_secret
 from pesabox.settings import Settings
 from pesabox.storage.db import make_engine
 from pesabox.storage.migrate import upgrade_to_head
@@ -77,6 +78,9 @@ def build_environments(settings: Settings) -> dict[Environment, ServedEnvironmen
             # Callbacks present the environment's broker certificate (callbacks/tls.py).
             tls = load_callback_tls(platform_engine, environment=name, settings=settings)
             platforms[name] = Platform(environment_settings(settings, name), callback_tls=tls)
+        # A browser sends the CSRF cookie to every port of a host, so both environments'
+        # pages sign their tokens with the one secret, the platform database's.
+        secret = web_secret(settings, platform_engine)
     finally:
         platform_engine.dispose()
     served: dict[Environment, ServedEnvironment] = {}
@@ -101,6 +105,7 @@ def build_environments(settings: Settings) -> dict[Environment, ServedEnvironmen
             platform=platform,
             production_certificate=certificate,
             onboarding=onboarding,
+            web_secret=secret,
         )
         served[name] = ServedEnvironment(name, platform, app)
     return served

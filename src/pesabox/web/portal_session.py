@@ -16,7 +16,7 @@ from litestar.response import Redirect, Template
 
 from pesabox.core.org_portal import OrgPortalService, PortalForbidden, PortalNotFound
 from pesabox.domain.portal_roles import ADMINISTER_ROLES, MOVE_FUNDS_ROLES, WITHDRAW_ROLES
-from pesabox.security.web_sessions import SESSION_COOKIE, PortalSession
+from pesabox.security.web_sessions import PortalSession, session_cookie_name
 from pesabox.web.pages import AnyRequest, Notice, page, platform_of, redirect
 
 LOGIN = "/ui/org/login"
@@ -36,8 +36,12 @@ class SignInForm:
     password: str = ""
 
 
+def _cookie_name(request: AnyRequest) -> str:
+    return session_cookie_name(platform_of(request).settings.environment)
+
+
 async def current_session(request: AnyRequest) -> PortalSession:
-    token = request.cookies.get(SESSION_COOKIE)
+    token = request.cookies.get(_cookie_name(request))
     session = await platform_of(request).portal_sessions.resolve(token)
     if session is None:
         raise SignInNeeded
@@ -110,7 +114,7 @@ async def login(
     response = redirect(request, home_url(data.shortcode.strip()))
     response.set_cookie(
         Cookie(
-            key=SESSION_COOKIE,
+            key=_cookie_name(request),
             value=result.token,
             path=_COOKIE_PATH,
             httponly=True,
@@ -123,9 +127,10 @@ async def login(
 
 @post("/logout", include_in_schema=False)
 async def logout(request: AnyRequest) -> Redirect:
-    await platform_of(request).portal_sessions.sign_out(request.cookies.get(SESSION_COOKIE))
+    cookie = _cookie_name(request)
+    await platform_of(request).portal_sessions.sign_out(request.cookies.get(cookie))
     response = redirect(request, LOGIN, Notice("You have signed out."))
-    response.delete_cookie(SESSION_COOKIE, path=_COOKIE_PATH)
+    response.delete_cookie(cookie, path=_COOKIE_PATH)
     return response
 
 
