@@ -137,7 +137,11 @@ class Settings(BaseSettings):
 
     @property
     def served_environments(self) -> tuple[Literal["sandbox", "production"], ...]:
-        """The environments `serve` hosts, sandbox first."""
+        """The environments `serve` hosts, sandbox first. PESABOX_ENVIRONMENTS unset, a
+        PESABOX_ENVIRONMENT=production process serves production, as it did before a process
+        could serve both."""
+        if "environments" not in self.model_fields_set and self.environment == "production":
+            return ("production",)
         names = self.environments.split(",")
         return tuple(name for name in ENVIRONMENT_NAMES if name in names)
 

@@ -53,6 +53,27 @@ def test_environments(given: str, served: tuple[str, ...]) -> None:
     assert Settings(environments=given).served_environments == served
 
 
+def test_a_production_process_serves_production_unless_told_otherwise(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # `PESABOX_ENVIRONMENT=production pesabox serve`, as before a process could serve both.
+    monkeypatch.setenv("PESABOX_ENVIRONMENT", "production")
+    monkeypatch.delenv("PESABOX_ENVIRONMENTS", raising=False)
+    assert Settings().served_environments == ("production",)
+    monkeypatch.setenv("PESABOX_ENVIRONMENTS", "sandbox")
+    assert Settings().served_environments == ("sandbox",)
+    assert Settings(environments="sandbox,production").served_environments == (
+        "sandbox",
+        "production",
+    )
+
+
+def test_a_sandbox_process_serves_the_sandbox_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PESABOX_ENVIRONMENT", raising=False)
+    monkeypatch.delenv("PESABOX_ENVIRONMENTS", raising=False)
+    assert Settings().served_environments == ("sandbox",)
+
+
 @pytest.mark.parametrize("given", ["", "prod", "sandbox,staging"])
 def test_unknown_environments_are_refused(given: str) -> None:
     with pytest.raises(ValidationError, match="sandbox and/or production"):
