@@ -167,11 +167,7 @@ def _print_production(settings: Settings) -> None:
             "certificate from the platform CA)",
         ),
         ("Trust bundle", "pesabox certs trust-bundle (verify both listeners with it)"),
-        (
-            "Production keys",
-            f"sign up at {_developer_portal(settings)}, apply for a shortcode, go live "
-            "(docs/concepts/environments.md)",
-        ),
+        ("Production keys", _going_live(settings)),
         ("Customers", "the sandbox's test MSISDNs (PIN 1234), with their own wallets"),
     ]
     _echo_rows("pesabox production", rows)
@@ -181,10 +177,17 @@ def _https(settings: Settings, port: int) -> str:
     return f"https://{settings.host}:{port}"
 
 
-def _developer_portal(settings: Settings) -> str:
-    if "sandbox" in settings.served_environments:
-        return f"http://{settings.host}:{settings.port}/ui/dev"
-    return f"{_https(settings, settings.production_port)}/ui/dev"
+def _going_live(settings: Settings) -> str:
+    if "sandbox" not in settings.served_environments:
+        # Onboarding needs both environments: production alone answers /ui/dev with 503.
+        return (
+            "going live needs both environments: serve with "
+            "PESABOX_ENVIRONMENTS=sandbox,production (docs/concepts/environments.md)"
+        )
+    return (
+        f"sign up at http://{settings.host}:{settings.port}/ui/dev, apply for a shortcode, "
+        "go live (docs/concepts/environments.md)"
+    )
 
 
 def _echo_rows(title: str, rows: list[tuple[str, str]]) -> None:
