@@ -241,12 +241,14 @@ def worker(database_url: DatabaseOption = None) -> None:
     (beside a `serve` run with PESABOX_RUN_BACKGROUND=false)."""
     from pesabox.callbacks.tls import load_callback_tls
     from pesabox.core.platform import Platform
-    from pesabox.serving.environments import environment_settings
+    from pesabox.serving.environments import environment_settings, prepare_databases
     from pesabox.serving.tls import load_tls_material
 
     settings = _settings(database_url)
     try:
-        # The platform CA first: each environment's https callbacks present its broker.
+        # As `serve` does: the newest schema, then the platform CA (each environment's https
+        # callbacks present its broker certificate).
+        prepare_databases(settings)
         load_tls_material(settings)
     except ValueError as error:
         typer.echo(f"pesabox worker: {error}", err=True)
@@ -271,7 +273,9 @@ def worker(database_url: DatabaseOption = None) -> None:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
-        console.print(f"worker running for {settings.environments}; Ctrl-C to stop")
+        console.print(
+            f"worker running for {','.join(settings.served_environments)}; Ctrl-C to stop"
+        )
         await stop.wait()
         for platform in platforms:
             await platform.stop()
