@@ -19,6 +19,7 @@ import logging
 import multiprocessing
 import signal
 import socket
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import wait
@@ -32,14 +33,19 @@ from pesabox.serving.listeners import Listener, bind, plan_listeners
 from pesabox.serving.tls import TlsMaterial, listener_context, load_tls_material
 from pesabox.serving.tls_protocol import TlsHttpToolsProtocol
 from pesabox.settings import Settings
+from pesabox.storage.writer import CLOSE_DRAIN_S
 
 __all__ = ["ServerFailed", "ServingPlan", "prepare", "run_workers", "serve", "serve_in_process"]
 
 log = logging.getLogger(__name__)
 # uvicorn's own cap on waiting for open requests when stopping (as `serve` always had).
 _GRACEFUL_SHUTDOWN_S = 10
-# A worker that has not stopped this long after being asked is killed.
-_WORKER_STOP_TIMEOUT_S = 15.0
+# A worker that has not stopped this long after being asked is killed. Its own worst case:
+# the listeners without a lifespan close their connections, then the lifespan ones do and
+# stop the Platforms (side by side), whose ledger writers drain; the margin is for the rest
+# of Platform.stop (callback dispatcher, request log, engines).
+_PLATFORM_STOP_MARGIN_S = 10.0
+_WORKER_STOP_TIMEOUT_S = 2 * _GRACEFUL_SHUTDOWN_S + CLOSE_DRAIN_S + _PLATFORM_STOP_MARGIN_S
 _STARTED_POLL_S = 0.02
 
 
@@ -205,8 +211,10 @@ def run_workers(plan: ServingPlan, sockets: list[socket.socket], workers: int) -
         for process in processes:
             if process.is_alive():
                 process.terminate()
+        # One deadline for all: the workers stop side by side.
+        deadline = time.monotonic() + _WORKER_STOP_TIMEOUT_S
         for process in processes:
-            process.join(_WORKER_STOP_TIMEOUT_S)
+            process.join(max(0.0, deadline - time.monotonic()))
             if process.is_alive():
                 process.kill()
                 process.join()

@@ -24,7 +24,8 @@ from pesabox.storage.db import write_transaction
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-_CLOSE_DRAIN_S = 30.0
+# How long close() waits for queued jobs to commit (serving/runner.py waits for it too).
+CLOSE_DRAIN_S = 30.0
 # Queued by close(): everything before it is committed, then the writer stops.
 _STOP = object()
 Job = Callable[[Connection], T]
@@ -70,11 +71,9 @@ class LedgerWriter:
         if not self._task.done():
             self._queue.put_nowait(_STOP)
             try:
-                await asyncio.wait_for(asyncio.shield(self._task), _CLOSE_DRAIN_S)
+                await asyncio.wait_for(asyncio.shield(self._task), CLOSE_DRAIN_S)
             except TimeoutError:
-                log.warning(
-                    "the ledger writer did not drain in %.0f s; stopping it", _CLOSE_DRAIN_S
-                )
+                log.warning("the ledger writer did not drain in %.0f s; stopping it", CLOSE_DRAIN_S)
                 self._task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await self._task
