@@ -145,6 +145,14 @@ class Settings(BaseSettings):
         names = self.environments.split(",")
         return tuple(name for name in ENVIRONMENT_NAMES if name in names)
 
+    def database_urls(self) -> list[str]:
+        """Every database the served environments use: the platform database always (it
+        holds the CA even when only production is served), and production's when served."""
+        urls = [self.database_url]
+        if "production" in self.served_environments:
+            urls.append(self.production_url())
+        return urls
+
     def production_url(self) -> str:
         """The production environment's database URL (set, or derived from `database_url`)."""
         if self.production_database_url:

@@ -54,19 +54,11 @@ def _settings(database_url: str | None = None) -> Settings:
     return Settings()
 
 
-def _environment_databases(settings: Settings) -> list[str]:
-    """The platform database, and production's when PESABOX_ENVIRONMENTS includes it."""
-    urls = [settings.database_url]
-    if "production" in settings.served_environments:
-        urls.append(settings.production_url())
-    return urls
-
-
 @app.command()
 def migrate(database_url: DatabaseOption = None) -> None:
     """Upgrade the database (and production's, when served) to the newest schema."""
     settings = _settings(database_url)
-    for url in _environment_databases(settings):
+    for url in settings.database_urls():
         # On PostgreSQL this also creates production's schema the first time.
         engine = make_engine(url)
         upgrade_to_head(engine)

@@ -49,18 +49,10 @@ def environment_settings(settings: Settings, environment: Environment) -> Settin
     )
 
 
-def _database_urls(settings: Settings) -> list[str]:
-    # The platform database always: it holds the CA even when only production is served.
-    urls = [settings.database_url]
-    if "production" in settings.served_environments:
-        urls.append(settings.production_url())
-    return urls
-
-
 def prepare_databases(settings: Settings) -> None:
     """Upgrade every database `serve` uses to the newest schema (a PostgreSQL schema named
     by the URL's search_path is created first)."""
-    for url in _database_urls(settings):
+    for url in settings.database_urls():
         engine = make_engine(url)
         try:
             upgrade_to_head(engine)
